@@ -1,0 +1,24 @@
+"""The `parley` command: Django's manage.py, usable from any directory."""
+
+import os
+import sys
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parley.config.settings")
+    from django.core.management import execute_from_command_line
+
+    argv = sys.argv[:]
+    # `parley demo --data-dir DIR` must take effect before the settings are read.
+    for index, arg in enumerate(argv[2:], start=2):
+        if argv[1] == "demo" and arg.startswith("--data-dir"):
+            value = arg.partition("=")[2] or (argv[index + 1] if index + 1 < len(argv) else "")
+            os.environ["PARLEY_DATA_DIR"] = value
+    # `parley site add NAME` reads better than `parley site_add NAME`.
+    if len(argv) > 2 and argv[1] == "site":
+        argv[1:3] = [f"site_{argv[2]}"]
+    execute_from_command_line(argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Seeds the demo newsroom from demo/content.json: one site, three articles with maps, and a
+multilingual discussion several levels deep, written through the same actions readers use."""
+
+import json
+import secrets
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.files import File
+from django.db import transaction
+
+from parley.comments.actions import Draft, do_edit_comment, do_post_comment, do_vote
+from parley.comments.models import Comment, Thread
+from parley.core.markdown import render_markdown
+from parley.core.readers import Actor
+from parley.sites.models import Site
+
+from .images import make_renditions
+from .models import Article, Figure
+
+CONTENT = Path(__file__).parent / "demo"
+STAFF_USERNAME = "editor"
+
+
+def seed_demo() -> tuple[Site, str]:
+    """Seed once (a second run keeps what is there) and return the site and a fresh staff
+    password."""
+    content = json.loads((CONTENT / "content.json").read_text())
+    with transaction.atomic():
+        site = Site.objects.filter(name=content["site"]["name"]).first()
+        if site is None:
+            site = _seed_site(content)
+        password = secrets.token_urlsafe(9)
+        staff, _ = get_user_model().objects.get_or_create(
+            username=STAFF_USERNAME, defaults={"is_staff": True, "is_superuser": True}
+        )
+        staff.set_password(password)
+        staff.save()
+    return site, password
+
+
+def _seed_site(content: dict[str, Any]) -> Site:
+    info = content["site"]
+    site = Site.objects.create(
+        name=info["name"], title=info["title"], domains=["127.0.0.1", "localhost"]
+    )
+    for spec in content["articles"]:
+        article = Article.objects.create(
+            site=site, slug=spec["slug"], headline=spec["headline"], dek=spec["dek"],
+            author_name=spec["author"], published_at=datetime.fromisoformat(spec["published_at"]),
+            body=spec["body"],
+        )
+        for position, figure_spec in enumerate(spec["figures"], start=1):
+            with (CONTENT / figure_spec["file"]).open("rb") as image:
+                figure = Figure(article=article, position=position,
+                                caption=figure_spec["caption"], alt=figure_spec["alt"])
+                figure.image.save(figure_spec["file"], File(image), save=True)
+            make_renditions(figure)
+        thread = Thread.objects.create(site=site, uri=article.uri, title=article.headline)
+        for comment_spec in spec["comments"]:
+            _seed_comment(thread, None, comment_spec, article.published_at)
+    return site
+
+
+def _seed_comment(
+    thread: Thread, parent: Comment | None, spec: dict[str, Any], published_at: Any
+) -> None:
+    actor = Actor(reader_key=f"demo:{spec['author']}", reader_token="", ip_hash="")
+    draft = Draft(
+        site=thread.site.name, uri=thread.uri, body=spec["body"], author_name=spec["author"],
+        author_email=spec.get("email", ""), author_url=spec.get("url", ""),
+        quote=spec.get("quote", ""),
+    )
+    created_at = published_at + timedelta(minutes=spec["minutes_after"])
+    comment = do_post_comment(
+        actor, thread, parent, draft, render_markdown(draft.body),
+        status=Comment.Status.PUBLISHED, created_at=created_at,
+    )
+    if parent is not None:
+        parent.refresh_from_db()
+    if edited := spec.get("edited_body"):
+        do_edit_comment(comment, edited)
+        Comment.objects.filter(pk=comment.pk).update(edited_at=created_at + timedelta(minutes=6))
+    for direction, value in (("up", 1), ("down", -1)):
+        for n in range(spec.get("votes", {}).get(direction, 0)):
+            do_vote(comment, f"demo-voter:{direction}{n}", value)
+    for reply in spec.get("replies", []):
+        _seed_comment(thread, comment, reply, published_at)

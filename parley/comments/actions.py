@@ -1,0 +1,290 @@
+"""Every write to threads, comments and votes. Views parse and call one `check_*`."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from parley.core.errors import Conflict, Forbidden, Invalid, TooLarge
+from parley.core.markdown import render_markdown
+from parley.core.ratelimit import enforce_rate_limit
+from parley.core.readers import Actor
+from parley.moderation import gate
+from parley.sites.models import Site
+
+from . import reads
+from .access import access_comment, access_site
+from .models import Comment, CommentRevision, Thread, Vote
+
+_EDIT_SALT = "parley.comment.edit"
+MAX_QUOTE_LENGTH = 2000
+
+
+class ThreadClosed(Conflict):
+    code = "thread_closed"
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__(_("This discussion is closed to new comments."))
+
+
+class BadCredential(Forbidden):
+    code = "bad_credential"
+
+
+@dataclass(frozen=True)
+class Draft:
+    site: str
+    uri: str
+    body: str
+    author_name: str
+    author_email: str = ""
+    author_url: str = ""
+    parent_id: int | None = None
+    quote: str = ""
+
+
+def _has_control_characters(text: str) -> bool:
+    return any(ord(ch) < 32 and ch not in "\n\r\t" for ch in text)
+
+
+def validate_draft(draft: Draft, site: Site) -> None:
+    errors: dict[str, str] = {}
+    if not draft.uri.startswith("/") or len(draft.uri) > 500 or _has_control_characters(draft.uri):
+        errors["uri"] = _("A page path starts with / and has at most 500 characters.")
+    name = draft.author_name.strip()
+    if not name:
+        errors["author_name"] = _("Please give a name to show with your comment.")
+    elif len(name) > 100 or _has_control_characters(name):
+        errors["author_name"] = _("A name has at most 100 ordinary characters.")
+    if draft.author_email:
+        try:
+            validate_email(draft.author_email)
+        except ValidationError:
+            errors["author_email"] = _("That is not an e-mail address.")
+    if draft.author_url:
+        try:
+            URLValidator(schemes=["http", "https"])(draft.author_url)
+        except ValidationError:
+            errors["author_url"] = _("A website address starts with http:// or https://.")
+    validate_body(draft.body, site, errors)
+    if len(draft.quote) > MAX_QUOTE_LENGTH or _has_control_characters(draft.quote):
+        errors["quote"] = _("A quote has at most %(n)d characters.") % {"n": MAX_QUOTE_LENGTH}
+    if errors:
+        raise Invalid(_("Please correct the marked fields."), fields=errors)
+
+
+def validate_body(body: str, site: Site, errors: dict[str, str] | None = None) -> None:
+    if len(body) > site.max_body_length:
+        raise TooLarge(
+            _("A comment has at most %(n)d characters.") % {"n": site.max_body_length},
+            fields={"body": _("Too long.")},
+        )
+    problem = None
+    if not body.strip():
+        problem = _("Please write something.")
+    elif "\x00" in body:
+        problem = _("The comment contains a character that cannot be stored.")
+    if problem and errors is not None:
+        errors["body"] = problem
+    elif problem:
+        raise Invalid(problem, fields={"body": problem})
+
+
+def edit_token_for(comment: Comment) -> str:
+    return signing.dumps({"c": comment.pk}, salt=_EDIT_SALT)
+
+
+def verify_edit_token(comment: Comment, token: str) -> None:
+    """The token must be this comment's and younger than the site's edit window."""
+    window = timedelta(minutes=comment.thread.site.edit_window_minutes)
+    try:
+        payload = signing.loads(token, salt=_EDIT_SALT, max_age=window)
+    except signing.SignatureExpired:
+        raise BadCredential(_("The time to edit this comment has passed.")) from None
+    except signing.BadSignature:
+        raise BadCredential(_("That edit credential is not valid.")) from None
+    if payload.get("c") != comment.pk:
+        raise BadCredential(_("That edit credential is for another comment."))
+
+
+def _invalidate_on_commit(thread: Thread) -> None:
+    site_name, uri = thread.site.name, thread.uri
+    transaction.on_commit(lambda: reads.invalidate(site_name, uri))
+
+
+def check_post_comment(actor: Actor, draft: Draft) -> Comment:
+    site = access_site(actor, draft.site)
+    validate_draft(draft, site)
+    enforce_rate_limit("comment.post", ip=actor.ip_hash, reader=actor.reader_key, site=site.name)
+    verdict = gate.screen(gate.Submission(site, actor.reader_key, draft.body))
+    body_html = render_markdown(draft.body)
+    with transaction.atomic(durable=True):
+        thread, _created = Thread.objects.get_or_create(site=site, uri=draft.uri)
+        if thread.is_closed:
+            raise ThreadClosed()
+        parent = None
+        if draft.parent_id is not None:
+            parent = access_comment(actor, draft.parent_id, thread=thread, lock=True)
+            if parent.status != Comment.Status.PUBLISHED:
+                raise Conflict(_("You can only reply to a published comment."))
+        status = Comment.Status.PUBLISHED if verdict.publish else Comment.Status.PENDING
+        return do_post_comment(actor, thread, parent, draft, body_html, status=status)
+
+
+def do_post_comment(
+    actor: Actor, thread: Thread, parent: Comment | None, draft: Draft, body_html: str,
+    *, status: str, created_at: timezone.datetime | None = None,
+) -> Comment:
+    """Caller has validated and screened the draft and holds the lock on `parent`."""
+    comment = Comment.objects.create(
+        thread=thread,
+        parent=parent,
+        root=(parent.root or parent) if parent else None,
+        depth=parent.depth + 1 if parent else 1,
+        author_name=draft.author_name.strip(),
+        author_email=draft.author_email,
+        author_url=draft.author_url,
+        account=actor.user,
+        reader_key=actor.reader_key,
+        body=draft.body,
+        body_html=body_html,
+        quote=draft.quote.strip(),
+        status=status,
+        created_at=created_at or timezone.now(),
+        ip_hash=actor.ip_hash,
+    )
+    if status == Comment.Status.PUBLISHED:
+        _count_published(comment, +1)
+        _invalidate_on_commit(thread)
+    return comment
+
+
+def _count_published(comment: Comment, delta: int) -> None:
+    Thread.objects.filter(pk=comment.thread_id).update(
+        published_count=F("published_count") + delta
+    )
+    if comment.parent_id is not None:
+        Comment.objects.filter(pk=comment.parent_id).update(reply_count=F("reply_count") + delta)
+
+
+def check_edit_comment(actor: Actor, comment_id: int, token: str, body: str) -> Comment:
+    enforce_rate_limit("comment.edit", ip=actor.ip_hash)
+    with transaction.atomic(durable=True):
+        comment = access_comment(actor, comment_id, lock=True)
+        verify_edit_token(comment, token)
+        if comment.status == Comment.Status.DELETED:
+            raise Conflict(_("A deleted comment cannot be edited."))
+        if comment.thread.is_closed:
+            raise ThreadClosed()
+        validate_body(body, comment.thread.site)
+        return do_edit_comment(comment, body)
+
+
+def do_edit_comment(comment: Comment, body: str) -> Comment:
+    if body == comment.body:
+        return comment
+    now = timezone.now()
+    CommentRevision.objects.create(
+        comment=comment, body=comment.body, body_html=comment.body_html, replaced_at=now
+    )
+    comment.body, comment.body_html, comment.edited_at = body, render_markdown(body), now
+    comment.save(update_fields=["body", "body_html", "edited_at"])
+    _invalidate_on_commit(comment.thread)
+    return comment
+
+
+def check_delete_comment(actor: Actor, comment_id: int, token: str | None) -> None:
+    enforce_rate_limit("comment.edit", ip=actor.ip_hash)
+    with transaction.atomic(durable=True):
+        comment = access_comment(actor, comment_id, lock=True)
+        if not actor.is_staff:
+            if not token:
+                raise BadCredential(_("Only the author or a moderator can delete this comment."))
+            verify_edit_token(comment, token)
+        if comment.status == Comment.Status.DELETED:
+            return
+        do_delete_comment(comment)
+
+
+def do_delete_comment(comment: Comment) -> None:
+    """A comment with replies stays as a "deleted" placeholder so its replies keep their place;
+    its text is kept as a revision for moderators but no longer served."""
+    was_published = comment.status == Comment.Status.PUBLISHED
+    CommentRevision.objects.create(
+        comment=comment, body=comment.body, body_html=comment.body_html,
+        replaced_at=timezone.now(),
+    )
+    comment.status = Comment.Status.DELETED
+    comment.save(update_fields=["status"])
+    if was_published:
+        Thread.objects.filter(pk=comment.thread_id).update(
+            published_count=F("published_count") - 1
+        )
+        if comment.reply_count == 0:
+            _hide_from_parent(comment)
+    _invalidate_on_commit(comment.thread)
+
+
+def _hide_from_parent(comment: Comment) -> None:
+    """`comment` no longer shows: its parent has one reply fewer, and a deleted parent left
+    with none stops showing too."""
+    parent_id = comment.parent_id
+    while parent_id is not None:
+        parent = Comment.objects.select_for_update().get(pk=parent_id)
+        Comment.objects.filter(pk=parent.pk).update(reply_count=F("reply_count") - 1)
+        if parent.status != Comment.Status.DELETED or parent.reply_count > 1:
+            break
+        parent_id = parent.parent_id
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    score: int
+    upvotes: int
+    downvotes: int
+    value: int
+
+
+def check_vote(actor: Actor, comment_id: int, value: int) -> VoteResult:
+    if value not in (1, -1, 0):
+        raise Invalid(_("A vote is 1, -1 or 0."), fields={"value": _("Must be 1, -1 or 0.")})
+    enforce_rate_limit("comment.vote", reader=actor.reader_key, ip=actor.ip_hash)
+    with transaction.atomic(durable=True):
+        comment = access_comment(actor, comment_id, lock=True)
+        if comment.status != Comment.Status.PUBLISHED:
+            raise Conflict(_("Only published comments can be voted on."))
+        if comment.reader_key == actor.reader_key or (
+            actor.user is not None and comment.account_id == actor.user.pk
+        ):
+            raise Forbidden(_("You cannot vote on your own comment."))
+        do_vote(comment, actor.reader_key, value)
+        comment.refresh_from_db(fields=["upvotes", "downvotes", "score"])
+        return VoteResult(comment.score, comment.upvotes, comment.downvotes, value)
+
+
+def do_vote(comment: Comment, reader_key: str, value: int) -> None:
+    """Caller holds the lock on `comment`. Repeating the same vote changes nothing."""
+    previous = Vote.objects.filter(comment=comment, reader_key=reader_key).first()
+    old = previous.value if previous else 0
+    if old == value:
+        return
+    if previous and value == 0:
+        previous.delete()
+    elif previous:
+        previous.value = value
+        previous.save(update_fields=["value"])
+    else:
+        Vote.objects.create(comment=comment, reader_key=reader_key, value=value)
+    up = (value == 1) - (old == 1)
+    down = (value == -1) - (old == -1)
+    Comment.objects.filter(pk=comment.pk).update(
+        upvotes=F("upvotes") + up, downvotes=F("downvotes") + down, score=F("score") + up - down
+    )
+    _invalidate_on_commit(comment.thread)

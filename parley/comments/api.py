@@ -1,0 +1,140 @@
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Schema
+from ninja.params import Header
+
+from parley.core.readers import Actor, actor_for, remember_reader
+
+from . import reads
+from .access import access_comment
+from .actions import (
+    check_delete_comment,
+    check_edit_comment,
+    check_post_comment,
+    check_vote,
+    edit_token_for,
+    verify_edit_token,
+)
+from .models import Comment, Thread
+from .schemas import (
+    CommentIn,
+    CommentSourceOut,
+    CountsOut,
+    EditIn,
+    PostedOut,
+    ThreadOut,
+    VoteIn,
+    VoteOut,
+)
+
+router = Router(tags=["comments"])
+MAX_COUNT_URIS = 200
+
+
+class ThreadQuery(Schema):
+    site: str
+    uri: str
+    sort: reads.Sort = "newest"
+    limit: int = reads.DEFAULT_LIMIT
+    cursor: str | None = None
+
+
+def cached_response(request: HttpRequest, body: reads.CachedBody, content_type: str) -> HttpResponse:
+    """Serve a cached body: 304 when the client has it, gzip when the client takes it."""
+    if request.headers.get("If-None-Match") == body.etag:
+        response = HttpResponse(status=304)
+    elif "gzip" in request.headers.get("Accept-Encoding", ""):
+        response = HttpResponse(body.gzipped, content_type=content_type)
+        response["Content-Encoding"] = "gzip"
+    else:
+        response = HttpResponse(body.raw, content_type=content_type)
+    response["ETag"] = body.etag
+    response["Vary"] = "Accept-Encoding"
+    # Readers must see a new comment at once: revalidate every time (cheap with the ETag).
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@router.get("/threads", response=ThreadOut, summary="Read a page of a thread, replies nested")
+def read_thread(request: HttpRequest, query: Query[ThreadQuery]) -> HttpResponse:
+    def render() -> bytes:
+        page = reads.load_page(query.site, query.uri, query.sort, query.limit, query.cursor)
+        return reads.orjson.dumps(reads.thread_json(page))
+
+    body = reads.cached_body(
+        "json", query.site, query.uri, (query.sort, query.limit, query.cursor), render
+    )
+    return cached_response(request, body, "application/json")
+
+
+@router.get("/counts", response=CountsOut, summary="Published comments for many pages at once")
+def read_counts(request: HttpRequest, site: str, uri: Query[list[str]]) -> dict:
+    uris = uri[:MAX_COUNT_URIS]
+    stored = dict(
+        Thread.objects.filter(site__name=site, uri__in=uris).values_list("uri", "published_count")
+    )
+    return {"counts": {u: stored.get(u, 0) for u in uris}}
+
+
+def _posted(actor: Actor, comment: Comment) -> dict:
+    return {
+        "comment": reads.single_comment_json(comment),
+        "status": comment.status,
+        "edit_token": edit_token_for(comment),
+        "reader_token": actor.reader_token,
+    }
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return None
+
+
+@router.post("/comments", response={201: PostedOut}, summary="Post a comment or a reply")
+def post_comment(request: HttpRequest, response: HttpResponse, data: CommentIn) -> tuple[int, dict]:
+    actor = actor_for(request)
+    comment = check_post_comment(actor, data.to_draft())
+    remember_reader(request, response, actor)
+    return 201, _posted(actor, comment)
+
+
+@router.get("/comments/{comment_id}", response=CommentSourceOut,
+            summary="One comment; with its edit token, also its Markdown source")
+def read_comment(
+    request: HttpRequest, comment_id: int, authorization: Header[str | None] = None
+) -> dict:
+    actor = actor_for(request)
+    comment = access_comment(actor, comment_id)
+    data = reads.single_comment_json(comment)
+    token = _bearer(authorization)
+    if token:
+        verify_edit_token(comment, token)
+        data["body"] = comment.body
+    return data
+
+
+@router.patch("/comments/{comment_id}", response=CommentSourceOut,
+              summary="Edit a comment within the edit window")
+def edit_comment(
+    request: HttpRequest, comment_id: int, data: EditIn, authorization: Header[str | None] = None
+) -> dict:
+    comment = check_edit_comment(actor_for(request), comment_id, _bearer(authorization) or "",
+                                 data.body)
+    return {**reads.single_comment_json(comment), "body": comment.body}
+
+
+@router.delete("/comments/{comment_id}", response={204: None},
+               summary="Delete a comment (its author within the edit window, or staff)")
+def delete_comment(
+    request: HttpRequest, comment_id: int, authorization: Header[str | None] = None
+) -> tuple[int, None]:
+    check_delete_comment(actor_for(request), comment_id, _bearer(authorization))
+    return 204, None
+
+
+@router.post("/comments/{comment_id}/vote", response=VoteOut, summary="Vote up, down, or withdraw")
+def vote(request: HttpRequest, response: HttpResponse, comment_id: int, data: VoteIn) -> VoteOut:
+    actor = actor_for(request)
+    result = check_vote(actor, comment_id, data.value)
+    remember_reader(request, response, actor)
+    return VoteOut(**result.__dict__)

@@ -1,0 +1,20 @@
+"""The thread as an HTML fragment: the one renderer for Parley's own pages and the widget."""
+
+from django.template.loader import render_to_string
+
+from . import reads
+
+
+def thread_fragment(
+    site_name: str, uri: str, sort: reads.Sort = "newest", limit: int = reads.DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> reads.CachedBody:
+    def render() -> bytes:
+        page = reads.load_page(site_name, uri, sort, limit, cursor)
+        html = render_to_string(
+            "comments/thread.html",
+            {"page": page, "sorts": reads.SORTS, "is_all": limit == reads.MAX_LIMIT},
+        )
+        return html.encode()
+
+    return reads.cached_body("html", site_name, uri, (sort, limit, cursor), render)

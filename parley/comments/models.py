@@ -1,0 +1,134 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from parley.core.avatars import avatar_hash
+from parley.sites.models import Site
+
+
+class Thread(models.Model):
+    """The comments of one page: a site plus the page's uri, kept exactly as given."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="threads")
+    uri = models.CharField(max_length=500)
+    title = models.CharField(max_length=300, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    published_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["site", "uri"], name="thread_unique_uri"),
+            models.CheckConstraint(
+                condition=Q(published_count__gte=0), name="thread_count_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site.name}:{self.uri}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+
+class Comment(models.Model):
+    class Status(models.TextChoices):
+        PUBLISHED = "published", _("Published")
+        PENDING = "pending", _("Pending")
+        SPAM = "spam", _("Spam")
+        DELETED = "deleted", _("Deleted")
+
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="comments")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    # The top-level comment this one hangs under: one query loads a page's whole trees.
+    root = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    depth = models.PositiveSmallIntegerField(default=1)
+    author_name = models.CharField(max_length=100)
+    author_email = models.EmailField(blank=True)
+    author_url = models.URLField(max_length=500, blank=True)
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    reader_key = models.CharField(max_length=80, db_index=True)
+    body = models.TextField()
+    body_html = models.TextField()
+    quote = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PUBLISHED)
+    created_at = models.DateTimeField()
+    edited_at = models.DateTimeField(null=True, blank=True)
+    upvotes = models.PositiveIntegerField(default=0)
+    downvotes = models.PositiveIntegerField(default=0)
+    score = models.IntegerField(default=0)
+    # Direct replies a thread read shows (published ones, and placeholders of deleted ones).
+    reply_count = models.PositiveIntegerField(default=0)
+    ip_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(upvotes__gte=0) & Q(downvotes__gte=0) & Q(reply_count__gte=0),
+                name="comment_tallies_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(score=F("upvotes") - F("downvotes")), name="comment_score_is_tally"
+            ),
+            models.CheckConstraint(
+                condition=(Q(parent__isnull=True, root__isnull=True, depth=1)
+                           | Q(parent__isnull=False, root__isnull=False, depth__gt=1)),
+                name="comment_depth_matches_parent",
+            ),
+            # Target of the (parent, thread) foreign key added in migration 0002, which keeps
+            # every reply in its parent's thread.
+            models.UniqueConstraint(fields=["id", "thread"], name="comment_id_thread"),
+        ]
+        indexes = [
+            models.Index(fields=["thread", "depth", "created_at", "id"], name="comment_by_time"),
+            models.Index(fields=["thread", "depth", "score", "id"], name="comment_by_score"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.author_name}: {self.body[:40]}"
+
+    @property
+    def is_visible(self) -> bool:
+        return self.status == self.Status.PUBLISHED or (
+            self.status == self.Status.DELETED and self.reply_count > 0
+        )
+
+    @property
+    def avatar_hash(self) -> str:
+        return avatar_hash(self.author_email or f"name:{self.author_name}")
+
+
+VISIBLE = Q(status=Comment.Status.PUBLISHED) | Q(status=Comment.Status.DELETED, reply_count__gt=0)
+
+
+class CommentRevision(models.Model):
+    """An earlier version of an edited comment, kept for moderators."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="revisions")
+    body = models.TextField()
+    body_html = models.TextField()
+    replaced_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["replaced_at"]
+
+
+class Vote(models.Model):
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="votes")
+    reader_key = models.CharField(max_length=80)
+    value = models.SmallIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "reader_key"], name="vote_once_per_reader"),
+            models.CheckConstraint(condition=Q(value__in=[1, -1]), name="vote_is_up_or_down"),
+        ]

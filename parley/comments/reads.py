@@ -1,0 +1,222 @@
+"""Thread reads: three queries whatever the thread's size, then served from the cache.
+
+A warm read does no database work: the serialised, gzip-compressed page is cached under the
+thread's current generation, which every committed write to the thread replaces.
+"""
+
+import base64
+import binascii
+import gzip
+import hashlib
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+import orjson
+from django.core.cache import cache
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from parley.core.errors import Invalid, NotFound
+from parley.sites.models import Site
+
+from .models import VISIBLE, Comment, Thread
+
+Sort = Literal["newest", "oldest", "votes"]
+SORTS: tuple[Sort, ...] = ("newest", "oldest", "votes")
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+_ORDER = {
+    "newest": ("-created_at", "-id"),
+    "oldest": ("created_at", "id"),
+    "votes": ("-score", "-id"),
+}
+
+
+@dataclass
+class Node:
+    """A comment as a thread shows it, with the replies nested under it."""
+
+    comment: Comment
+    level: int
+    in_reply_to: str | None = None
+    replies: list["Node"] = field(default_factory=list)
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.comment.status == Comment.Status.DELETED
+
+
+@dataclass
+class ThreadPage:
+    site: Site
+    uri: str
+    thread: Thread | None
+    sort: Sort
+    limit: int
+    nodes: list[Node]
+    next_cursor: str | None
+
+    @property
+    def count(self) -> int:
+        return self.thread.published_count if self.thread else 0
+
+
+def encode_cursor(comment: Comment, sort: Sort) -> str:
+    key: Any = comment.score if sort == "votes" else comment.created_at.isoformat()
+    return base64.urlsafe_b64encode(orjson.dumps([key, comment.pk])).decode().rstrip("=")
+
+
+def _after_cursor(cursor: str, sort: Sort) -> Q:
+    try:
+        key, pk = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if sort == "votes":
+            key = int(key)
+        else:
+            key = datetime.fromisoformat(key)
+        pk = int(pk)
+    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+        raise Invalid(_("That cursor is not valid; start again from the first page.")) from None
+    field_name = "score" if sort == "votes" else "created_at"
+    if sort == "oldest":
+        return Q(**{f"{field_name}__gt": key}) | Q(**{field_name: key, "pk__gt": pk})
+    return Q(**{f"{field_name}__lt": key}) | Q(**{field_name: key, "pk__lt": pk})
+
+
+def load_page(
+    site_name: str, uri: str, sort: Sort = "newest", limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> ThreadPage:
+    """One query for the thread, one for a page of top-level comments, one for their replies."""
+    if sort not in SORTS:
+        raise Invalid(_("Sort by newest, oldest or votes."), fields={"sort": _("Unknown order.")})
+    if not 1 <= limit <= MAX_LIMIT:
+        raise Invalid(_("A page has 1 to %(n)d comments.") % {"n": MAX_LIMIT},
+                      fields={"limit": _("Out of range.")})
+    thread = Thread.objects.select_related("site").filter(site__name=site_name, uri=uri).first()
+    if thread is None:
+        try:
+            site = Site.objects.get(name=site_name)
+        except Site.DoesNotExist:
+            raise NotFound(_("There is no site named “%(name)s”.") % {"name": site_name}) from None
+        return ThreadPage(site, uri, None, sort, limit, [], None)
+    top: QuerySet[Comment] = Comment.objects.filter(VISIBLE, thread=thread, depth=1)
+    if cursor:
+        top = top.filter(_after_cursor(cursor, sort))
+    roots = list(top.order_by(*_ORDER[sort])[: limit + 1])
+    next_cursor = encode_cursor(roots[limit - 1], sort) if len(roots) > limit else None
+    roots = roots[:limit]
+    replies = Comment.objects.filter(VISIBLE, root__in=roots).order_by("created_at", "id")
+    nodes = build_tree(roots, list(replies), thread.site.max_depth)
+    return ThreadPage(thread.site, uri, thread, sort, limit, nodes, next_cursor)
+
+
+def build_tree(roots: list[Comment], replies: list[Comment], max_depth: int) -> list[Node]:
+    """Nest replies under their parents; a reply deeper than `max_depth` is shown at the
+    deepest level, beside the comment it answers, and says whom it answers."""
+    nodes: dict[int, Node] = {c.pk: Node(c, 1) for c in roots}
+    holder: dict[int, Node] = {}  # the node whose `replies` list shows a reply
+    for reply in replies:  # oldest first, so a parent is always placed before its replies
+        parent = nodes.get(reply.parent_id or 0)
+        if parent is None:  # the parent is hidden (pending or spam): so is the reply
+            continue
+        if parent.level < max_depth:
+            node, holder[reply.pk] = Node(reply, parent.level + 1), parent
+        else:
+            node = Node(reply, parent.level, in_reply_to=parent.comment.author_name)
+            holder[reply.pk] = holder.get(parent.comment.pk, parent)
+        holder[reply.pk].replies.append(node)
+        nodes[reply.pk] = node
+    return [nodes[c.pk] for c in roots]
+
+
+# --- JSON ---------------------------------------------------------------------------------
+
+def avatar_url(comment: Comment) -> str:
+    return reverse("avatar", args=[comment.avatar_hash])
+
+
+def comment_json(node: Node) -> dict[str, Any]:
+    c = node.comment
+    deleted = node.is_deleted
+    return {
+        "id": c.pk,
+        "parent": c.parent_id,
+        "level": node.level,
+        "in_reply_to": node.in_reply_to,
+        "author": {
+            "name": "" if deleted else c.author_name,
+            "url": None if deleted or not c.author_url else c.author_url,
+            "avatar": None if deleted else avatar_url(c),
+        },
+        "html": "" if deleted else c.body_html,
+        "created_at": c.created_at.isoformat(),
+        "edited_at": c.edited_at.isoformat() if c.edited_at else None,
+        "status": c.status,
+        "score": c.score,
+        "upvotes": c.upvotes,
+        "downvotes": c.downvotes,
+        "quote": None if deleted or not c.quote else c.quote,
+        "replies": [comment_json(r) for r in node.replies],
+    }
+
+
+def single_comment_json(comment: Comment) -> dict[str, Any]:
+    """A comment outside its thread's tree (just posted, edited, or looked up alone)."""
+    return comment_json(Node(comment, min(comment.depth, comment.thread.site.max_depth)))
+
+
+def thread_json(page: ThreadPage) -> dict[str, Any]:
+    thread = page.thread
+    return {
+        "thread": {
+            "site": page.site.name,
+            "uri": page.uri,
+            "title": thread.title if thread else "",
+            "closed": bool(thread and thread.is_closed),
+            "count": page.count,
+            "max_depth": page.site.max_depth,
+        },
+        "comments": [comment_json(n) for n in page.nodes],
+        "next_cursor": page.next_cursor,
+    }
+
+
+# --- cache --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CachedBody:
+    raw: bytes
+    gzipped: bytes
+    etag: str
+
+
+def _generation_key(site_name: str, uri: str) -> str:
+    digest = hashlib.sha256(f"{site_name}\n{uri}".encode()).hexdigest()[:32]
+    return f"thread-gen:{digest}"
+
+
+def invalidate(site_name: str, uri: str) -> None:
+    cache.set(_generation_key(site_name, uri), time.time_ns(), timeout=None)
+
+
+def cached_body(
+    kind: str, site_name: str, uri: str, params: tuple[Any, ...], render: Any
+) -> CachedBody:
+    """The rendered body for (`kind`, thread, params), from the cache when the thread has not
+    changed since it was stored; `render()` builds the bytes on a miss."""
+    gen_key = _generation_key(site_name, uri)
+    generation = cache.get(gen_key)
+    if generation is None:
+        generation = time.time_ns()
+        cache.add(gen_key, generation, timeout=None)
+    key = f"{kind}:{gen_key}:{generation}:" + ":".join(map(str, params))
+    entry = cache.get(key)
+    if entry is None:
+        raw = render()
+        etag = '"' + hashlib.blake2b(raw, digest_size=12).hexdigest() + '"'
+        entry = CachedBody(raw, gzip.compress(raw, 6), etag)
+        cache.set(key, entry, timeout=24 * 3600)
+    return entry

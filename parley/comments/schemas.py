@@ -1,0 +1,93 @@
+from typing import Literal
+
+from ninja import Field, Schema
+
+from .actions import Draft
+
+
+class AuthorOut(Schema):
+    name: str
+    url: str | None
+    avatar: str | None
+
+
+class CommentOut(Schema):
+    id: int
+    parent: int | None
+    level: int = Field(description="1 for a top-level comment; capped at the site's max depth")
+    in_reply_to: str | None = Field(
+        description="Set on a reply shown at the deepest level: the name it answers"
+    )
+    author: AuthorOut
+    html: str = Field(description="Sanitised HTML; empty for a deleted placeholder")
+    created_at: str
+    edited_at: str | None
+    status: Literal["published", "pending", "spam", "deleted"]
+    score: int
+    upvotes: int
+    downvotes: int
+    quote: str | None
+    replies: list["CommentOut"]
+
+
+class ThreadInfo(Schema):
+    site: str
+    uri: str
+    title: str
+    closed: bool
+    count: int = Field(description="Published comments, replies included")
+    max_depth: int
+
+
+class ThreadOut(Schema):
+    thread: ThreadInfo
+    comments: list[CommentOut]
+    next_cursor: str | None
+
+
+class CommentIn(Schema):
+    site: str = Field(max_length=50)
+    uri: str = Field(max_length=500)
+    parent: int | None = None
+    body: str = Field(description="Markdown; raw HTML is shown as text")
+    author_name: str = Field(max_length=200)
+    author_email: str = Field("", max_length=254)
+    author_url: str = Field("", max_length=500)
+    quote: str = Field("", description="A passage of the article this comment answers")
+
+    def to_draft(self) -> Draft:
+        return Draft(
+            site=self.site, uri=self.uri, body=self.body, author_name=self.author_name,
+            author_email=self.author_email, author_url=self.author_url,
+            parent_id=self.parent, quote=self.quote,
+        )
+
+
+class PostedOut(Schema):
+    comment: CommentOut
+    status: Literal["published", "pending"]
+    edit_token: str = Field(description="Send as `Authorization: Bearer …` to edit or delete")
+    reader_token: str = Field(description="Send back as `X-Parley-Reader` where cookies fail")
+
+
+class CommentSourceOut(CommentOut):
+    body: str | None = Field(None, description="Markdown source, only with the edit token")
+
+
+class EditIn(Schema):
+    body: str
+
+
+class VoteIn(Schema):
+    value: Literal[1, -1, 0]
+
+
+class VoteOut(Schema):
+    score: int
+    upvotes: int
+    downvotes: int
+    value: int
+
+
+class CountsOut(Schema):
+    counts: dict[str, int]

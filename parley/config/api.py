@@ -1,0 +1,93 @@
+"""The JSON API: mounts each app's router and maps every error to one shape."""
+
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.renderers import BaseRenderer
+
+import orjson
+from parley.comments.api import router as comments_router
+from parley.core.errors import ParleyError, RateLimited
+from parley.moderation.api import router as moderation_router
+
+
+class OrjsonRenderer(BaseRenderer):
+    media_type = "application/json"
+
+    def render(self, request: HttpRequest, data: Any, *, response_status: int) -> bytes:
+        return orjson.dumps(data)
+
+
+api = NinjaAPI(
+    title="Parley API",
+    version="1",
+    description="Threads, comments, votes and reports. Money is in minor units; times ISO 8601.",
+    renderer=OrjsonRenderer(),
+    urls_namespace="api",
+)
+api.add_router("/", comments_router)
+api.add_router("/", moderation_router)
+
+
+def error_response(
+    request: HttpRequest, status: int, code: str, message: str, fields: dict[str, str] | None = None
+) -> HttpResponse:
+    return api.create_response(
+        request,
+        {"error": {"code": code, "message": message, "fields": fields or {}}},
+        status=status,
+    )
+
+
+@api.exception_handler(ParleyError)
+def parley_error(request: HttpRequest, error: ParleyError) -> HttpResponse:
+    response = error_response(request, error.status, error.code, error.message, error.fields)
+    if isinstance(error, RateLimited):
+        response["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    # ninja reports ("body", "data", "author_name") or ("query", "sort"): drop where it was.
+    names = location[2:] if location[:1] == ("body",) else location[1:]
+    return ".".join(map(str, names)) or "request"
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    fields: dict[str, str] = {}
+    for item in error.errors:
+        fields.setdefault(_field_name(tuple(item.get("loc", ()))), str(item.get("msg", "")))
+    return error_response(request, 422, "invalid", _("Please correct the marked fields."), fields)
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_big(request: HttpRequest, error: RequestDataTooBig) -> HttpResponse:
+    return error_response(request, 413, "too_large", _("The request is too large."))
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, error: Http404) -> HttpResponse:
+    return error_response(request, 404, "not_found", _("Not found."))
+
+
+@api.exception_handler(AuthenticationError)
+def unauthorized(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
+    return error_response(request, 401, "unauthorized", _("Sign in or send a valid credential."))
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+    # ninja raises HttpError(400) for a body that is not JSON (or not UTF-8).
+    if error.status_code == 400:
+        message = _("The request body must be a JSON object in UTF-8.")
+        return error_response(request, 400, "bad_request", message)
+    return error_response(request, error.status_code, "error", str(error))
+
+
+def unknown_endpoint(request: HttpRequest, rest: str) -> HttpResponse:
+    return error_response(request, 404, "not_found", _("There is no such API endpoint."))

@@ -1,0 +1,24 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import path, re_path
+from django.views.static import serve
+
+from parley.articles import views as articles
+from parley.comments import views as comments
+from parley.core import views as core
+
+from .api import api, unknown_endpoint
+
+urlpatterns = [
+    path("", articles.front_page, name="front"),
+    path("articles/<slug:slug>/", articles.article_page, name="article"),
+    path("feed.atom", articles.ArticleFeed(), name="feed"),
+    path("api/v1/", api.urls),
+    path("api/v1/<path:rest>", unknown_endpoint),
+    path("fragments/thread", comments.thread_fragment_view, name="thread-fragment"),
+    path("comments/post", comments.post_comment_form, name="post-comment"),
+    path("avatars/<str:digest>.svg", core.avatar, name="avatar"),
+    path("admin/", admin.site.urls),
+    # Uploaded images: a small install has no separate file server in front of it.
+    re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+]

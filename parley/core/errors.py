@@ -1,0 +1,60 @@
+"""The one error hierarchy; config/api.py maps it to `{"error": {code, message, fields}}`."""
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+
+class ParleyError(Exception):
+    status = 400
+    code = "invalid"
+    default_message: Any = _("The request is not valid.")
+
+    def __init__(self, message: Any = None, *, fields: dict[str, str] | None = None) -> None:
+        self.message = str(message if message is not None else self.default_message)
+        self.fields = fields or {}
+        super().__init__(self.message)
+
+
+class Invalid(ParleyError):
+    status = 422
+    code = "invalid"
+
+
+class NotFound(ParleyError):
+    status = 404
+    code = "not_found"
+    default_message = _("Not found.")
+
+
+class Unauthorized(ParleyError):
+    status = 401
+    code = "unauthorized"
+    default_message = _("Sign in or send a valid credential.")
+
+
+class Forbidden(ParleyError):
+    status = 403
+    code = "forbidden"
+    default_message = _("You are not allowed to do that.")
+
+
+class Conflict(ParleyError):
+    status = 409
+    code = "conflict"
+
+
+class TooLarge(ParleyError):
+    status = 413
+    code = "too_large"
+    default_message = _("The request is too large.")
+
+
+class RateLimited(ParleyError):
+    status = 429
+    code = "rate_limited"
+    default_message = _("Too many requests. Please wait a minute and try again.")
+
+    def __init__(self, retry_after: int = 60) -> None:
+        self.retry_after = retry_after
+        super().__init__()

@@ -1,0 +1,55 @@
+import os
+import signal
+import subprocess
+import sys
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+
+def _stop(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+class Command(BaseCommand):
+    help = "Serve Parley with granian (WSGI), and the background task worker unless --no-worker."
+    # WSGI, not ASGI: Django under ASGI measured 2-10x slower here (shared/BENCHMARKS.md).
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument("--no-worker", action="store_true", help="no background task worker")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        env = {**os.environ, "PARLEY_DATA_DIR": str(settings.DATA_DIR)}
+        server_cmd = [
+            sys.executable, "-m", "granian", "--interface", "wsgi", "--no-ws",
+            "--host", options["host"], "--port", str(options["port"]),
+            "--workers", str(options["workers"]), "--blocking-threads", "4",
+            "--log-level", "warning", "parley.config.wsgi:application",
+        ]
+        children = []
+        signal.signal(signal.SIGTERM, _stop)
+        try:
+            if not options["no_worker"]:
+                worker_cmd = [sys.executable, "-m", "parley", "worker"]
+                children.append(subprocess.Popen(worker_cmd, env=env))  # noqa: S603
+            server = subprocess.Popen(server_cmd, env=env)  # noqa: S603
+            children.append(server)
+            self.stdout.write(f"Parley is serving http://{options['host']}:{options['port']}/")
+            server.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for child in children:
+                child.terminate()
+            for child in children:
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.kill()

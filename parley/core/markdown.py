@@ -1,0 +1,53 @@
+"""Reader Markdown → safe HTML, done once when a comment is written (reads serve stored HTML)."""
+
+from collections.abc import Sequence
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+
+ALLOWED_TAGS = {
+    "p", "br", "em", "strong", "del", "a", "blockquote", "code", "pre",
+    "ul", "ol", "li", "hr",
+}  # fmt: skip
+LINK_REL = "nofollow ugc noopener"
+
+
+def _image_as_link(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    """Images are shown as links, never loaded: a reader's browser fetches nothing from a
+    stranger's host (privacy), and old imported comments point at hosts that are gone."""
+    token = tokens[idx]
+    src = token.attrGet("src") or ""
+    label = self.renderInlineAsText(token.children or [], options, env) or src
+    href = escapeHtml(str(src))
+    return f'<a href="{href}">🖼 {escapeHtml(label)}</a>'
+
+
+_md = (
+    MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False})
+    .enable(["linkify", "strikethrough"])
+    .disable(["heading", "lheading"])
+)
+_md.add_render_rule("image", _image_as_link)
+
+
+def _sanitise(html: str) -> str:
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes={"a": {"href", "title"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel=LINK_REL,
+    )
+
+
+def render_markdown(source: str) -> str:
+    # markdown-it escapes raw HTML and refuses javascript:/data: links; nh3 is the second
+    # line of defence, so a bug in either alone does not reach a reader.
+    return _sanitise(_md.render(source)).strip()
+

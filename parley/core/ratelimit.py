@@ -1,0 +1,41 @@
+"""Fixed-window rate limits in the shared cache, per action and per scope (IP, reader, site).
+
+Limits are per address rather than per /24 network: readers behind one office or mobile
+network share a /24 and must not turn each other away.
+"""
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+from .errors import RateLimited
+
+# action -> [(scope, requests, window seconds)]
+LIMITS: dict[str, list[tuple[str, int, int]]] = {
+    "comment.post": [("ip", 10, 60), ("reader", 10, 60), ("site", 600, 60)],
+    "comment.edit": [("ip", 30, 60), ("site", 600, 60)],
+    "comment.vote": [("reader", 30, 60), ("ip", 120, 60), ("site", 3000, 60)],
+    "comment.report": [("reader", 10, 300), ("ip", 30, 300), ("site", 600, 60)],
+}
+
+
+def enforce_rate_limit(action: str, **scopes: str) -> None:
+    """Count one `action` against each scope given; raise RateLimited once any is over."""
+    if not settings.PARLEY_RATE_LIMITS_ENABLED:
+        return
+    now = int(time.time())
+    for scope, allowed, window in LIMITS[action]:
+        if scope not in scopes:
+            continue
+        key = f"rl:{action}:{scope}:{scopes[scope]}:{now // window}"
+        if cache.add(key, 1, timeout=window):
+            count = 1
+        else:
+            try:
+                count = cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.add(key, 1, timeout=window)
+                count = 1
+        if count > allowed:
+            raise RateLimited(retry_after=window - now % window)

@@ -1,0 +1,75 @@
+"""Who is acting: a signed-in account or a guest reader told apart by a signed reader token.
+
+The reader token is the only identity a guest has. It is signed, so a reader cannot claim
+another's votes or comments by guessing an id; it is sent back as a first-party cookie or,
+from the cross-origin widget, as the `X-Parley-Reader` header.
+"""
+
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core import signing
+from django.http import HttpRequest, HttpResponse
+
+READER_COOKIE = "parley_reader"
+READER_HEADER = "HTTP_X_PARLEY_READER"
+_READER_SALT = "parley.reader"
+
+
+@dataclass(frozen=True)
+class Actor:
+    reader_key: str
+    reader_token: str
+    ip_hash: str
+    user: AbstractBaseUser | None = None
+    origin: str | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.user is not None and getattr(self.user, "is_staff", False))
+
+
+def hash_ip(ip: str) -> str:
+    """Comments keep a keyed hash of the poster's address, never the address itself."""
+    return hmac.new(settings.SECRET_KEY.encode(), ip.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def mint_reader_token() -> str:
+    return signing.Signer(salt=_READER_SALT).sign(uuid.uuid4().hex)
+
+
+def reader_key_from_token(token: str) -> str | None:
+    try:
+        return "r:" + signing.Signer(salt=_READER_SALT).unsign(token)
+    except signing.BadSignature:
+        return None
+
+
+def actor_for(request: HttpRequest) -> Actor:
+    ip_hash = hash_ip(request.META.get("REMOTE_ADDR", ""))
+    origin = request.headers.get("Origin")
+    if origin in (f"{request.scheme}://{request.get_host()}", settings.PUBLIC_URL):
+        origin = None  # same-origin: Parley's own pages
+    user = getattr(request, "user", None)
+    token = request.META.get(READER_HEADER) or request.COOKIES.get(READER_COOKIE) or ""
+    key = reader_key_from_token(token) if token else None
+    if key is None:
+        token = mint_reader_token()
+        key = reader_key_from_token(token)
+    assert key is not None
+    if user is not None and not isinstance(user, AnonymousUser) and user.is_authenticated:
+        return Actor(f"u:{user.pk}", token, ip_hash, user=user, origin=origin)
+    return Actor(key, token, ip_hash, origin=origin)
+
+
+def remember_reader(request: HttpRequest, response: HttpResponse, actor: Actor) -> None:
+    """Keep the reader's token as a first-party cookie where the browser allows it."""
+    if request.COOKIES.get(READER_COOKIE) != actor.reader_token:
+        response.set_cookie(
+            READER_COOKIE, actor.reader_token, max_age=365 * 24 * 3600, httponly=True,
+            samesite="Lax", secure=request.is_secure(),
+        )

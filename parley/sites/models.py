@@ -1,0 +1,40 @@
+from urllib.parse import urlsplit
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Site(models.Model):
+    """A publication: its own threads, settings and the origins allowed to embed it."""
+
+    class Moderation(models.TextChoices):
+        POST = "post", _("Publish at once; hold only what rules or the scorer flag")
+        PRE = "pre", _("Hold every comment for a moderator")
+
+    name = models.SlugField(unique=True)
+    title = models.CharField(max_length=200, blank=True)
+    domains = models.JSONField(default=list, blank=True)
+    origins = models.JSONField(
+        default=list, blank=True, help_text=_("Origins allowed to embed, e.g. https://example.org")
+    )
+    moderation = models.CharField(max_length=8, choices=Moderation, default=Moderation.POST)
+    max_depth = models.PositiveSmallIntegerField(default=4, validators=[MinValueValidator(1)])
+    edit_window_minutes = models.PositiveIntegerField(default=15)
+    max_body_length = models.PositiveIntegerField(default=10_000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(max_depth__gte=1), name="site_depth_positive")
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.name
+
+    def allows_origin(self, origin: str) -> bool:
+        """Embedding origins are the configured ones plus http(s) on the site's domains."""
+        if origin in self.origins:
+            return True
+        host = urlsplit(origin).hostname
+        return host is not None and host in self.domains
