@@ -1,4 +1,4 @@
-"""Seeds the demo newsroom from demo/content.json: one site, three articles with maps, and a
+"""Seeds the demo newsroom from demo_content/content.json: one site, three articles with maps, and a
 multilingual discussion several levels deep, written through the same actions readers use."""
 
 import json
@@ -20,14 +20,14 @@ from parley.sites.models import Site
 from .images import make_renditions
 from .models import Article, Figure
 
-CONTENT = Path(__file__).parent / "demo"
+CONTENT = Path(__file__).parent / "demo_content"
 STAFF_USERNAME = "editor"
 
 
 def seed_demo() -> tuple[Site, str]:
     """Seed once (a second run keeps what is there) and return the site and a fresh staff
     password."""
-    content = json.loads((CONTENT / "content.json").read_text())
+    content = json.loads((CONTENT / "content.json").read_text(encoding="utf-8"))
     with transaction.atomic():
         site = Site.objects.filter(name=content["site"]["name"]).first()
         if site is None:

@@ -1,5 +1,5 @@
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.params import Header
 
 from parley.core.readers import Actor, actor_for, remember_reader
@@ -91,11 +91,11 @@ def _bearer(authorization: str | None) -> str | None:
 
 
 @router.post("/comments", response={201: PostedOut}, summary="Post a comment or a reply")
-def post_comment(request: HttpRequest, response: HttpResponse, data: CommentIn) -> tuple[int, dict]:
+def post_comment(request: HttpRequest, response: HttpResponse, data: CommentIn) -> Status[dict]:
     actor = actor_for(request)
     comment = check_post_comment(actor, data.to_draft())
     remember_reader(request, response, actor)
-    return 201, _posted(actor, comment)
+    return Status(201, _posted(actor, comment))
 
 
 @router.get("/comments/{comment_id}", response=CommentSourceOut,
@@ -127,9 +127,9 @@ def edit_comment(
                summary="Delete a comment (its author within the edit window, or staff)")
 def delete_comment(
     request: HttpRequest, comment_id: int, authorization: Header[str | None] = None
-) -> tuple[int, None]:
+) -> Status[None]:
     check_delete_comment(actor_for(request), comment_id, _bearer(authorization))
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/comments/{comment_id}/vote", response=VoteOut, summary="Vote up, down, or withdraw")

@@ -1,7 +1,7 @@
-from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Router, Schema, Status
 
-from parley.core.readers import actor_for
+from parley.core.readers import actor_for, remember_reader
 
 from .actions import check_report_comment
 from .models import Report
@@ -21,5 +21,10 @@ class ReportOut(Schema):
 
 @router.post("/comments/{comment_id}/report", response={201: ReportOut},
              summary="Report a comment to the moderators")
-def report_comment(request: HttpRequest, comment_id: int, data: ReportIn) -> tuple[int, Report]:
-    return 201, check_report_comment(actor_for(request), comment_id, data.reason, data.note)
+def report_comment(
+    request: HttpRequest, response: HttpResponse, comment_id: int, data: ReportIn
+) -> Status[Report]:
+    actor = actor_for(request)
+    report = check_report_comment(actor, comment_id, data.reason, data.note)
+    remember_reader(request, response, actor)
+    return Status(201, report)

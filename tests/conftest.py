@@ -1,0 +1,48 @@
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Thread reads are cached per (site, uri); each test starts with nothing cached."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def pytest_report_header() -> str:
+    return f"database: {connection.vendor}"
+
+
+class ApiClient(Client):
+    """A reader's browser talking JSON to /api/v1/, from Parley's own origin."""
+
+    def __init__(self, **defaults: Any) -> None:
+        super().__init__(HTTP_HOST="127.0.0.1", **defaults)
+
+    def post_json(self, path: str, data: Any, **extra: Any) -> Any:
+        return self.post(f"/api/v1{path}", json.dumps(data), content_type="application/json",
+                         **extra)
+
+    def patch_json(self, path: str, data: Any, **extra: Any) -> Any:
+        return self.patch(f"/api/v1{path}", json.dumps(data), content_type="application/json",
+                          **extra)
+
+    def api_get(self, path: str, **params: Any) -> Any:
+        return self.get(f"/api/v1{path}", params)
+
+
+@pytest.fixture
+def client() -> ApiClient:
+    return ApiClient()
+
+
+@pytest.fixture
+def other_reader() -> ApiClient:
+    return ApiClient()
