@@ -27,12 +27,14 @@ class ApiClient(Client):
         super().__init__(HTTP_HOST="127.0.0.1", **defaults)
 
     def post_json(self, path: str, data: Any, **extra: Any) -> Any:
-        return self.post(f"/api/v1{path}", json.dumps(data), content_type="application/json",
-                         **extra)
+        return self.post(
+            f"/api/v1{path}", json.dumps(data), content_type="application/json", **extra
+        )
 
     def patch_json(self, path: str, data: Any, **extra: Any) -> Any:
-        return self.patch(f"/api/v1{path}", json.dumps(data), content_type="application/json",
-                          **extra)
+        return self.patch(
+            f"/api/v1{path}", json.dumps(data), content_type="application/json", **extra
+        )
 
     def api_get(self, path: str, **params: Any) -> Any:
         return self.get(f"/api/v1{path}", params)

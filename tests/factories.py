@@ -12,7 +12,7 @@ from parley.core.readers import Actor
 from parley.sites.models import Site
 
 
-class SiteFactory(factory.django.DjangoModelFactory):
+class SiteFactory(factory.django.DjangoModelFactory[Site]):
     class Meta:
         model = Site
         django_get_or_create = ("name",)
@@ -23,7 +23,7 @@ class SiteFactory(factory.django.DjangoModelFactory):
     origins = factory.LazyFunction(lambda: ["https://blog.example"])
 
 
-class ThreadFactory(factory.django.DjangoModelFactory):
+class ThreadFactory(factory.django.DjangoModelFactory[Thread]):
     class Meta:
         model = Thread
 
@@ -32,11 +32,24 @@ class ThreadFactory(factory.django.DjangoModelFactory):
 
 
 def post_comment(
-    thread: Thread, body: str = "A comment.", *, parent: Comment | None = None,
-    author: str = "Reader", reader_key: str | None = None, status: str = "published",
-    created_at: Any = None, **fields: Any,
+    thread: Thread,
+    body: str = "A comment.",
+    *,
+    parent: Comment | None = None,
+    author: str = "Reader",
+    reader_key: str | None = None,
+    status: str = "published",
+    created_at: Any = None,
+    **fields: Any,
 ) -> Comment:
     actor = Actor(reader_key=reader_key or f"r:{author}", reader_token="", ip_hash="test")
     draft = Draft(site=thread.site.name, uri=thread.uri, body=body, author_name=author, **fields)
-    return do_post_comment(actor, thread, parent, draft, render_markdown(body), status=status,
-                           created_at=created_at or timezone.now())
+    return do_post_comment(
+        actor,
+        thread,
+        parent,
+        draft,
+        render_markdown(body),
+        status=status,
+        created_at=created_at or timezone.now(),
+    )

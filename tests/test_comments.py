@@ -32,17 +32,23 @@ def assert_error(response, status, code):
 
 
 def test_guest_posts_a_comment_and_gets_credentials(client):
-    SiteFactory()
+    SiteFactory.create()
 
-    response = new_comment(client, body="Well *argued*", author_email="ann@example.org",
-                           author_url="https://ann.example")
+    response = new_comment(
+        client,
+        body="Well *argued*",
+        author_email="ann@example.org",
+        author_url="https://ann.example",
+    )
 
     assert response.status_code == 201
     data = response.json()
     assert data["status"] == "published"
     assert data["comment"]["html"] == "<p>Well <em>argued</em></p>"
     assert data["comment"]["author"] == {
-        "name": "Ann", "url": "https://ann.example", "avatar": data["comment"]["author"]["avatar"],
+        "name": "Ann",
+        "url": "https://ann.example",
+        "avatar": data["comment"]["author"]["avatar"],
     }
     assert data["comment"]["author"]["avatar"].startswith("/avatars/")
     assert "ann@example.org" not in response.content.decode()
@@ -52,7 +58,7 @@ def test_guest_posts_a_comment_and_gets_credentials(client):
 
 
 def test_pre_moderated_site_holds_the_comment(client):
-    SiteFactory(moderation=Site.Moderation.PRE)
+    SiteFactory.create(moderation=Site.Moderation.PRE)
 
     response = new_comment(client)
 
@@ -61,7 +67,7 @@ def test_pre_moderated_site_holds_the_comment(client):
 
 
 def test_reply_in_the_same_thread(client):
-    SiteFactory()
+    SiteFactory.create()
     parent = new_comment(client).json()["comment"]["id"]
 
     response = new_comment(client, parent=parent, body="Agreed")
@@ -97,7 +103,7 @@ class ElementCollector(HTMLParser):
     ],
 )
 def test_hostile_markup_is_shown_as_text_never_as_html(client, body):
-    SiteFactory()
+    SiteFactory.create()
 
     response = new_comment(client, body=body)
 
@@ -112,7 +118,7 @@ def test_hostile_markup_is_shown_as_text_never_as_html(client, body):
 
 
 def test_links_get_nofollow_ugc_noopener_and_images_become_links(client):
-    SiteFactory()
+    SiteFactory.create()
 
     html = new_comment(
         client, body="See https://example.org and ![map](https://old.example/map.png)"
@@ -123,7 +129,7 @@ def test_links_get_nofollow_ugc_noopener_and_images_become_links(client):
 
 
 def test_a_body_over_the_limit_is_413_and_stores_nothing(client):
-    SiteFactory()
+    SiteFactory.create()
 
     error = assert_error(new_comment(client, body="x" * 10_001), 413, "too_large")
 
@@ -132,24 +138,25 @@ def test_a_body_over_the_limit_is_413_and_stores_nothing(client):
 
 
 def test_a_one_megabyte_request_is_413_and_stores_nothing(client):
-    SiteFactory()
+    SiteFactory.create()
 
     assert_error(new_comment(client, body="x" * 1_000_000), 413, "too_large")
     assert not Comment.objects.exists()
 
 
 def test_the_body_limit_is_configurable_per_site(client):
-    SiteFactory(max_body_length=20)
+    SiteFactory.create(max_body_length=20)
 
     assert_error(new_comment(client, body="x" * 21), 413, "too_large")
     assert new_comment(client, body="x" * 20).status_code == 201
 
 
 def test_invalid_utf8_is_400_and_stores_nothing(client):
-    SiteFactory()
+    SiteFactory.create()
 
-    response = client.post("/api/v1/comments", b'{"site": "news", "body": "\xff\xfe"}',
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/comments", b'{"site": "news", "body": "\xff\xfe"}', content_type="application/json"
+    )
 
     assert_error(response, 400, "bad_request")
     assert not Comment.objects.exists()
@@ -167,7 +174,7 @@ def test_invalid_utf8_is_400_and_stores_nothing(client):
     ],
 )
 def test_invalid_fields_are_422_with_the_field_named(client, fields, bad_field):
-    SiteFactory()
+    SiteFactory.create()
 
     error = assert_error(new_comment(client, **fields), 422, "invalid")
 
@@ -181,29 +188,29 @@ def test_missing_fields_are_named(client):
 
 
 def test_a_parent_that_does_not_exist_is_404(client):
-    SiteFactory()
+    SiteFactory.create()
 
     assert_error(new_comment(client, parent=999_999), 404, "not_found")
     assert not Comment.objects.exists()
 
 
 def test_a_parent_in_another_thread_is_404(client):
-    site = SiteFactory()
-    elsewhere = post_comment(ThreadFactory(site=site, uri="/other/"))
+    site = SiteFactory.create()
+    elsewhere = post_comment(ThreadFactory.create(site=site, uri="/other/"))
 
     assert_error(new_comment(client, parent=elsewhere.pk), 404, "not_found")
     assert Comment.objects.count() == 1
 
 
 def test_posting_to_a_closed_thread_is_403(client):
-    ThreadFactory(uri="/story/", closed_at=timezone.now())
+    ThreadFactory.create(uri="/story/", closed_at=timezone.now())
 
     assert_error(new_comment(client), 403, "thread_closed")
     assert not Comment.objects.exists()
 
 
 def test_an_origin_the_site_does_not_allow_is_403(client):
-    SiteFactory()
+    SiteFactory.create()
 
     response = new_comment(client, headers={"HTTP_ORIGIN": "https://evil.example"})
 
@@ -212,7 +219,7 @@ def test_an_origin_the_site_does_not_allow_is_403(client):
 
 
 def test_an_allowed_embedding_origin_may_post(client):
-    SiteFactory()
+    SiteFactory.create()
 
     assert new_comment(client, headers={"HTTP_ORIGIN": "https://blog.example"}).status_code == 201
 
@@ -222,7 +229,7 @@ def test_unknown_site_is_404(client):
 
 
 def test_posting_is_rate_limited_per_address(client, settings):
-    SiteFactory()
+    SiteFactory.create()
     settings.PARLEY_RATE_LIMITS_ENABLED = True
     statuses = [new_comment(client, body=f"comment {n}").status_code for n in range(12)]
 
@@ -235,12 +242,14 @@ def test_posting_is_rate_limited_per_address(client, settings):
 
 # --- editing ---------------------------------------------------------------------------------
 
+
 def test_author_edits_within_the_window_and_the_old_version_is_kept(client):
-    SiteFactory()
+    SiteFactory.create()
     posted = new_comment(client, body="Frist").json()
 
-    response = client.patch_json(f"/comments/{posted['comment']['id']}", {"body": "First"},
-                                 **bearer(posted["edit_token"]))
+    response = client.patch_json(
+        f"/comments/{posted['comment']['id']}", {"body": "First"}, **bearer(posted["edit_token"])
+    )
 
     assert response.status_code == 200
     assert response.json()["html"] == "<p>First</p>"
@@ -250,7 +259,7 @@ def test_author_edits_within_the_window_and_the_old_version_is_kept(client):
 
 
 def test_reading_a_comment_with_its_token_returns_the_markdown(client):
-    SiteFactory()
+    SiteFactory.create()
     posted = new_comment(client, body="*source*").json()
     url = f"/api/v1/comments/{posted['comment']['id']}"
 
@@ -259,28 +268,33 @@ def test_reading_a_comment_with_its_token_returns_the_markdown(client):
 
 
 def test_a_forged_edit_credential_is_403_and_changes_nothing(client, other_reader):
-    SiteFactory()
+    SiteFactory.create()
     mine = new_comment(client, body="mine").json()
     theirs = new_comment(other_reader, body="theirs").json()
     forged = mine["edit_token"][:-3] + "abc"
 
     for token in (forged, theirs["edit_token"], "garbage"):
-        response = client.patch_json(f"/comments/{mine['comment']['id']}", {"body": "hacked"},
-                                     **bearer(token))
+        response = client.patch_json(
+            f"/comments/{mine['comment']['id']}", {"body": "hacked"}, **bearer(token)
+        )
         assert_error(response, 403, "bad_credential")
-    assert_error(client.patch_json(f"/comments/{mine['comment']['id']}", {"body": "hacked"}),
-                 403, "bad_credential")
+    assert_error(
+        client.patch_json(f"/comments/{mine['comment']['id']}", {"body": "hacked"}),
+        403,
+        "bad_credential",
+    )
     assert Comment.objects.get(pk=mine["comment"]["id"]).body == "mine"
 
 
 def test_an_expired_edit_credential_is_403(client, monkeypatch):
-    SiteFactory(edit_window_minutes=15)
+    SiteFactory.create(edit_window_minutes=15)
     posted = new_comment(client, body="mine").json()
     later = timezone.now() + timedelta(minutes=16)
     monkeypatch.setattr("django.core.signing.time.time", lambda: later.timestamp())
 
-    response = client.patch_json(f"/comments/{posted['comment']['id']}", {"body": "late"},
-                                 **bearer(posted["edit_token"]))
+    response = client.patch_json(
+        f"/comments/{posted['comment']['id']}", {"body": "late"}, **bearer(posted["edit_token"])
+    )
 
     error = assert_error(response, 403, "bad_credential")
     assert "passed" in error["message"]
@@ -289,12 +303,14 @@ def test_an_expired_edit_credential_is_403(client, monkeypatch):
 
 # --- deleting --------------------------------------------------------------------------------
 
+
 def test_author_deletes_a_comment_without_replies_and_it_disappears(client):
-    SiteFactory()
+    SiteFactory.create()
     posted = new_comment(client).json()
 
-    response = client.delete(f"/api/v1/comments/{posted['comment']['id']}",
-                             **bearer(posted["edit_token"]))
+    response = client.delete(
+        f"/api/v1/comments/{posted['comment']['id']}", **bearer(posted["edit_token"])
+    )
 
     assert response.status_code == 204
     thread = client.api_get("/threads", site="news", uri="/story/").json()
@@ -303,7 +319,7 @@ def test_author_deletes_a_comment_without_replies_and_it_disappears(client):
 
 
 def test_a_deleted_comment_with_replies_stays_as_a_placeholder(client, other_reader):
-    SiteFactory()
+    SiteFactory.create()
     posted = new_comment(client, body="secret words").json()
     new_comment(other_reader, parent=posted["comment"]["id"], body="a reply")
 
@@ -315,13 +331,12 @@ def test_a_deleted_comment_with_replies_stays_as_a_placeholder(client, other_rea
     assert placeholder["html"] == ""
     assert placeholder["author"]["name"] == ""
     assert placeholder["replies"][0]["html"] == "<p>a reply</p>"
-    assert b"secret words" not in client.get(
-        "/api/v1/threads?site=news&uri=/story/").content
+    assert b"secret words" not in client.get("/api/v1/threads?site=news&uri=/story/").content
     assert thread["thread"]["count"] == 1
 
 
 def test_staff_delete_without_a_token(client, admin_user, other_reader):
-    SiteFactory()
+    SiteFactory.create()
     posted = new_comment(other_reader).json()
     client.force_login(admin_user)
 
@@ -332,36 +347,50 @@ def test_staff_delete_without_a_token(client, admin_user, other_reader):
 
 
 def test_another_reader_cannot_delete(client, other_reader):
-    SiteFactory()
+    SiteFactory.create()
     posted = new_comment(client).json()
 
-    assert_error(other_reader.delete(f"/api/v1/comments/{posted['comment']['id']}"),
-                 403, "bad_credential")
+    assert_error(
+        other_reader.delete(f"/api/v1/comments/{posted['comment']['id']}"), 403, "bad_credential"
+    )
     assert Comment.objects.get().status == "published"
 
 
 # --- votes -----------------------------------------------------------------------------------
+
 
 def vote(client, comment_id, value):
     return client.post_json(f"/comments/{comment_id}/vote", {"value": value})
 
 
 def test_votes_are_one_per_reader_changeable_and_undoable(client, other_reader):
-    SiteFactory()
+    SiteFactory.create()
     comment_id = new_comment(client).json()["comment"]["id"]
 
     assert vote(other_reader, comment_id, 1).json() == {
-        "score": 1, "upvotes": 1, "downvotes": 0, "value": 1}
+        "score": 1,
+        "upvotes": 1,
+        "downvotes": 0,
+        "value": 1,
+    }
     assert vote(other_reader, comment_id, 1).json()["score"] == 1
     assert vote(other_reader, comment_id, -1).json() == {
-        "score": -1, "upvotes": 0, "downvotes": 1, "value": -1}
+        "score": -1,
+        "upvotes": 0,
+        "downvotes": 1,
+        "value": -1,
+    }
     assert vote(other_reader, comment_id, 0).json() == {
-        "score": 0, "upvotes": 0, "downvotes": 0, "value": 0}
+        "score": 0,
+        "upvotes": 0,
+        "downvotes": 0,
+        "value": 0,
+    }
     assert not Vote.objects.exists()
 
 
 def test_no_vote_on_ones_own_comment(client):
-    SiteFactory()
+    SiteFactory.create()
     comment_id = new_comment(client).json()["comment"]["id"]
 
     assert_error(vote(client, comment_id, 1), 403, "forbidden")
@@ -369,7 +398,7 @@ def test_no_vote_on_ones_own_comment(client):
 
 
 def test_a_vote_must_be_up_down_or_zero(client, other_reader):
-    SiteFactory()
+    SiteFactory.create()
     comment_id = new_comment(client).json()["comment"]["id"]
 
     assert_error(vote(other_reader, comment_id, 5), 422, "invalid")
@@ -377,21 +406,21 @@ def test_a_vote_must_be_up_down_or_zero(client, other_reader):
 
 
 def test_a_vote_flood_from_one_reader_is_429(client, other_reader, settings):
-    SiteFactory()
+    SiteFactory.create()
     settings.PARLEY_RATE_LIMITS_ENABLED = True
     comment_id = new_comment(client).json()["comment"]["id"]
 
-    statuses = [vote(other_reader, comment_id, 1 if n % 2 else -1).status_code
-                for n in range(40)]
+    statuses = [vote(other_reader, comment_id, 1 if n % 2 else -1).status_code for n in range(40)]
 
     assert statuses[:30] == [200] * 30
     assert set(statuses[30:]) == {429}
     assert Vote.objects.count() == 1
 
 
-def test_votes_show_in_the_thread_and_sort_most_voted(client, other_reader,
-                                                       django_capture_on_commit_callbacks):
-    SiteFactory()
+def test_votes_show_in_the_thread_and_sort_most_voted(
+    client, other_reader, django_capture_on_commit_callbacks
+):
+    SiteFactory.create()
     with django_capture_on_commit_callbacks(execute=True):
         first = new_comment(client, body="first").json()["comment"]["id"]
         second = new_comment(client, body="second").json()["comment"]["id"]
@@ -405,12 +434,14 @@ def test_votes_show_in_the_thread_and_sort_most_voted(client, other_reader,
 
 # --- reports ---------------------------------------------------------------------------------
 
+
 def test_a_report_is_stored_for_the_moderators_once_per_reader(client, other_reader):
-    SiteFactory()
+    SiteFactory.create()
     comment_id = new_comment(client).json()["comment"]["id"]
 
-    response = other_reader.post_json(f"/comments/{comment_id}/report",
-                                      {"reason": "insult", "note": "Calls me names"})
+    response = other_reader.post_json(
+        f"/comments/{comment_id}/report", {"reason": "insult", "note": "Calls me names"}
+    )
     again = other_reader.post_json(f"/comments/{comment_id}/report", {"reason": "spam"})
 
     assert response.status_code == 201
@@ -420,9 +451,10 @@ def test_a_report_is_stored_for_the_moderators_once_per_reader(client, other_rea
 
 
 def test_a_report_needs_a_known_reason(client):
-    SiteFactory()
+    SiteFactory.create()
     comment_id = new_comment(client).json()["comment"]["id"]
 
-    assert_error(client.post_json(f"/comments/{comment_id}/report", {"reason": "meh"}),
-                 422, "invalid")
+    assert_error(
+        client.post_json(f"/comments/{comment_id}/report", {"reason": "meh"}), 422, "invalid"
+    )
     assert not Report.objects.exists()

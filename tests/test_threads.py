@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from parley.comments.actions import do_vote
+from parley.comments.models import Comment
 from tests.factories import SiteFactory, ThreadFactory, post_comment
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +22,7 @@ def read(client, thread, **params):
 
 
 def test_replies_nest_under_their_parents(client):
-    thread = ThreadFactory()
+    thread = ThreadFactory.create()
     first = post_comment(thread, "First", author="Ann")
     reply = post_comment(thread, "Reply", author="Bob", parent=first)
     post_comment(thread, "Reply to reply", author="Cem", parent=reply)
@@ -37,7 +38,7 @@ def test_replies_nest_under_their_parents(client):
 
 
 def test_thread_never_carries_markdown_source_or_email(client):
-    thread = ThreadFactory()
+    thread = ThreadFactory.create()
     post_comment(thread, "Some *emphasis*", author="Ann", author_email="ann@example.org")
 
     response = client.api_get("/threads", site=thread.site.name, uri=thread.uri)
@@ -48,7 +49,7 @@ def test_thread_never_carries_markdown_source_or_email(client):
 
 
 def test_replies_deeper_than_the_site_maximum_show_at_the_deepest_level(client):
-    thread = ThreadFactory()
+    thread = ThreadFactory.create()
     parent = post_comment(thread, "level 1", author="L1")
     for level in range(2, 7):
         parent = post_comment(thread, f"level {level}", author=f"L{level}", parent=parent)
@@ -60,13 +61,15 @@ def test_replies_deeper_than_the_site_maximum_show_at_the_deepest_level(client):
     assert [r["author"]["name"] for r in level4["replies"]] == []
     deeper = top["replies"][0]["replies"][0]["replies"]
     assert [(c["author"]["name"], c["level"], c["in_reply_to"]) for c in deeper] == [
-        ("L4", 4, None), ("L5", 4, "L4"), ("L6", 4, "L5"),
+        ("L4", 4, None),
+        ("L5", 4, "L4"),
+        ("L6", 4, "L5"),
     ]
 
 
 def test_site_maximum_depth_is_configurable(client):
-    site = SiteFactory(max_depth=2)
-    thread = ThreadFactory(site=site)
+    site = SiteFactory.create(max_depth=2)
+    thread = ThreadFactory.create(site=site)
     a = post_comment(thread, "a", author="A")
     b = post_comment(thread, "b", author="B", parent=a)
     post_comment(thread, "c", author="C", parent=b)
@@ -74,7 +77,8 @@ def test_site_maximum_depth_is_configurable(client):
     replies = read(client, thread)["comments"][0]["replies"]
 
     assert [(r["author"]["name"], r["level"], r["in_reply_to"]) for r in replies] == [
-        ("B", 2, None), ("C", 2, "B"),
+        ("B", 2, None),
+        ("C", 2, "B"),
     ]
 
 
@@ -91,11 +95,14 @@ def _three_comments(thread):
 
 @pytest.mark.parametrize(
     ("sort", "expected"),
-    [("newest", ["New", "Mid", "Old"]), ("oldest", ["Old", "Mid", "New"]),
-     ("votes", ["Mid", "Old", "New"])],
+    [
+        ("newest", ["New", "Mid", "Old"]),
+        ("oldest", ["Old", "Mid", "New"]),
+        ("votes", ["Mid", "Old", "New"]),
+    ],
 )
 def test_sort_orders_top_level_comments(client, sort, expected):
-    thread = ThreadFactory()
+    thread = ThreadFactory.create()
     _three_comments(thread)
 
     names = [c["author"]["name"] for c in read(client, thread, sort=sort)["comments"]]
@@ -105,10 +112,11 @@ def test_sort_orders_top_level_comments(client, sort, expected):
 
 @pytest.mark.parametrize("sort", ["newest", "oldest", "votes"])
 def test_cursor_pages_through_every_top_level_comment_once(client, sort):
-    thread = ThreadFactory()
+    thread = ThreadFactory.create()
     now = timezone.now()
-    posted = [post_comment(thread, f"c{n}", created_at=now - timedelta(minutes=n % 3))
-              for n in range(7)]
+    posted = [
+        post_comment(thread, f"c{n}", created_at=now - timedelta(minutes=n % 3)) for n in range(7)
+    ]
     for comment in posted[:4]:
         do_vote(comment, "r:voter", 1)
 
@@ -127,7 +135,7 @@ def test_cursor_pages_through_every_top_level_comment_once(client, sort):
 
 
 def test_a_forged_cursor_is_refused_not_a_server_error(client):
-    thread = ThreadFactory()
+    thread = ThreadFactory.create()
     post_comment(thread)
 
     response = client.api_get("/threads", site=thread.site.name, uri=thread.uri, cursor="!!bad")
@@ -137,7 +145,7 @@ def test_a_forged_cursor_is_refused_not_a_server_error(client):
 
 
 def test_an_unknown_page_is_an_empty_thread_and_an_unknown_site_is_404(client):
-    site = SiteFactory()
+    site = SiteFactory.create()
     data = read(client, ThreadFactory.build(site=site, uri="/never-commented/"))
     assert data["thread"]["count"] == 0
     assert data["comments"] == []
@@ -147,8 +155,8 @@ def test_an_unknown_page_is_an_empty_thread_and_an_unknown_site_is_404(client):
 
 
 def test_uri_is_kept_exactly_as_given(client):
-    site = SiteFactory()
-    with_slash = ThreadFactory(site=site, uri="/story/")
+    site = SiteFactory.create()
+    with_slash = ThreadFactory.create(site=site, uri="/story/")
     post_comment(with_slash)
 
     assert read(client, with_slash)["thread"]["count"] == 1
@@ -156,7 +164,7 @@ def test_uri_is_kept_exactly_as_given(client):
 
 
 def test_pending_and_spam_comments_and_their_replies_stay_hidden(client):
-    thread = ThreadFactory()
+    thread = ThreadFactory.create()
     post_comment(thread, "held", status="pending")
     post_comment(thread, "spam", status="spam")
     shown = post_comment(thread, "shown")
@@ -168,8 +176,8 @@ def test_pending_and_spam_comments_and_their_replies_stay_hidden(client):
 
 
 def _thread_with(count: int):
-    thread = ThreadFactory()
-    roots = []
+    thread = ThreadFactory.create()
+    roots: list[Comment] = []
     for n in range(count):
         if n % 4 == 0 or not roots:
             roots.append(post_comment(thread, f"top {n}"))
@@ -197,11 +205,13 @@ def test_a_warm_read_does_no_database_work(client):
 
 
 def test_a_write_shows_in_the_next_read(client, django_capture_on_commit_callbacks):
-    thread = ThreadFactory()
+    thread = ThreadFactory.create()
     read(client, thread)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post_json("/comments", {"site": thread.site.name, "uri": thread.uri,
-                                       "body": "fresh", "author_name": "Ann"})
+        client.post_json(
+            "/comments",
+            {"site": thread.site.name, "uri": thread.uri, "body": "fresh", "author_name": "Ann"},
+        )
     assert read(client, thread)["thread"]["count"] == 1
 
 
@@ -219,8 +229,11 @@ def test_thread_is_compressed_and_revalidated_with_an_etag(client):
 
 
 def test_counts_for_many_pages_in_one_call(client):
-    site = SiteFactory()
-    one, two = ThreadFactory(site=site, uri="/one/"), ThreadFactory(site=site, uri="/two/")
+    site = SiteFactory.create()
+    one, two = (
+        ThreadFactory.create(site=site, uri="/one/"),
+        ThreadFactory.create(site=site, uri="/two/"),
+    )
     post_comment(one)
     parent = post_comment(two)
     post_comment(two, parent=parent)

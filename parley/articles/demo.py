@@ -48,14 +48,22 @@ def _seed_site(content: dict[str, Any]) -> Site:
     )
     for spec in content["articles"]:
         article = Article.objects.create(
-            site=site, slug=spec["slug"], headline=spec["headline"], dek=spec["dek"],
-            author_name=spec["author"], published_at=datetime.fromisoformat(spec["published_at"]),
+            site=site,
+            slug=spec["slug"],
+            headline=spec["headline"],
+            dek=spec["dek"],
+            author_name=spec["author"],
+            published_at=datetime.fromisoformat(spec["published_at"]),
             body=spec["body"],
         )
         for position, figure_spec in enumerate(spec["figures"], start=1):
             with (CONTENT / figure_spec["file"]).open("rb") as image:
-                figure = Figure(article=article, position=position,
-                                caption=figure_spec["caption"], alt=figure_spec["alt"])
+                figure = Figure(
+                    article=article,
+                    position=position,
+                    caption=figure_spec["caption"],
+                    alt=figure_spec["alt"],
+                )
                 figure.image.save(figure_spec["file"], File(image), save=True)
             make_renditions(figure)
         thread = Thread.objects.create(site=site, uri=article.uri, title=article.headline)
@@ -69,14 +77,23 @@ def _seed_comment(
 ) -> None:
     actor = Actor(reader_key=f"demo:{spec['author']}", reader_token="", ip_hash="")
     draft = Draft(
-        site=thread.site.name, uri=thread.uri, body=spec["body"], author_name=spec["author"],
-        author_email=spec.get("email", ""), author_url=spec.get("url", ""),
+        site=thread.site.name,
+        uri=thread.uri,
+        body=spec["body"],
+        author_name=spec["author"],
+        author_email=spec.get("email", ""),
+        author_url=spec.get("url", ""),
         quote=spec.get("quote", ""),
     )
     created_at = published_at + timedelta(minutes=spec["minutes_after"])
     comment = do_post_comment(
-        actor, thread, parent, draft, render_markdown(draft.body),
-        status=Comment.Status.PUBLISHED, created_at=created_at,
+        actor,
+        thread,
+        parent,
+        draft,
+        render_markdown(draft.body),
+        status=Comment.Status.PUBLISHED,
+        created_at=created_at,
     )
     if parent is not None:
         parent.refresh_from_db()

@@ -13,7 +13,7 @@ WIDTHS = (480, 960)
 
 
 def rendition_name(figure: Figure, width: int) -> str:
-    path = PurePosixPath(figure.image.name)
+    path = PurePosixPath(figure.image.name or "")
     return str(path.with_name(f"{path.stem}-{width}w.webp"))
 
 

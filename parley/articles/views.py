@@ -31,12 +31,18 @@ def article_page(request: HttpRequest, slug: str) -> HttpResponse:
     )
     options = thread_options(request)
     fragment = thread_fragment(article.site.name, article.uri, **options)
-    initial = {"site": article.site.name, "uri": article.uri, "next": request.path}
+    initial: dict[str, object] = {
+        "site": article.site.name,
+        "uri": article.uri,
+        "next": request.path,
+    }
     initial.update(request.session.pop(DRAFT_SESSION_KEY, {}))
     replying_to = None
     if (reply := request.GET.get("reply", "")).isdigit():
         replying_to = Comment.objects.filter(
-            pk=int(reply), thread__site=article.site, thread__uri=article.uri,
+            pk=int(reply),
+            thread__site=article.site,
+            thread__uri=article.uri,
             status=Comment.Status.PUBLISHED,
         ).first()
     if replying_to:

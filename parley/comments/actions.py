@@ -1,7 +1,7 @@
 """Every write to threads, comments and votes. Views parse and call one `check_*`."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -139,8 +139,14 @@ def check_post_comment(actor: Actor, draft: Draft) -> Comment:
 
 
 def do_post_comment(
-    actor: Actor, thread: Thread, parent: Comment | None, draft: Draft, body_html: str,
-    *, status: str, created_at: timezone.datetime | None = None,
+    actor: Actor,
+    thread: Thread,
+    parent: Comment | None,
+    draft: Draft,
+    body_html: str,
+    *,
+    status: str,
+    created_at: datetime | None = None,
 ) -> Comment:
     """Caller has validated and screened the draft and holds the lock on `parent`."""
     comment = Comment.objects.create(
@@ -167,9 +173,7 @@ def do_post_comment(
 
 
 def _count_published(comment: Comment, delta: int) -> None:
-    Thread.objects.filter(pk=comment.thread_id).update(
-        published_count=F("published_count") + delta
-    )
+    Thread.objects.filter(pk=comment.thread_id).update(published_count=F("published_count") + delta)
     if comment.parent_id is not None:
         Comment.objects.filter(pk=comment.parent_id).update(reply_count=F("reply_count") + delta)
 
@@ -218,15 +222,15 @@ def do_delete_comment(comment: Comment) -> None:
     its text is kept as a revision for moderators but no longer served."""
     was_published = comment.status == Comment.Status.PUBLISHED
     CommentRevision.objects.create(
-        comment=comment, body=comment.body, body_html=comment.body_html,
+        comment=comment,
+        body=comment.body,
+        body_html=comment.body_html,
         replaced_at=timezone.now(),
     )
     comment.status = Comment.Status.DELETED
     comment.save(update_fields=["status"])
     if was_published:
-        Thread.objects.filter(pk=comment.thread_id).update(
-            published_count=F("published_count") - 1
-        )
+        Thread.objects.filter(pk=comment.thread_id).update(published_count=F("published_count") - 1)
         if comment.reply_count == 0:
             _hide_from_parent(comment)
     _invalidate_on_commit(comment.thread)

@@ -27,6 +27,16 @@ class CommentAdmin(admin.ModelAdmin):
     list_filter = ["status", "thread__site"]
     search_fields = ["author_name", "body"]
     raw_id_fields = ["thread", "parent", "root", "account"]
-    readonly_fields = ["body_html", "upvotes", "downvotes", "score", "reply_count", "ip_hash",
-                       "reader_key", "depth", "created_at", "edited_at"]
+    readonly_fields = [
+        "body_html",
+        "upvotes",
+        "downvotes",
+        "score",
+        "reply_count",
+        "ip_hash",
+        "reader_key",
+        "depth",
+        "created_at",
+        "edited_at",
+    ]
     inlines = [RevisionInline]

@@ -3,6 +3,7 @@ from ninja import Query, Router, Schema, Status
 from ninja.params import Header
 
 from parley.core.readers import Actor, actor_for, remember_reader
+from parley.core.schemas import ERRORS
 
 from . import reads
 from .access import access_comment
@@ -38,7 +39,9 @@ class ThreadQuery(Schema):
     cursor: str | None = None
 
 
-def cached_response(request: HttpRequest, body: reads.CachedBody, content_type: str) -> HttpResponse:
+def cached_response(
+    request: HttpRequest, body: reads.CachedBody, content_type: str
+) -> HttpResponse:
     """Serve a cached body: 304 when the client has it, gzip when the client takes it."""
     if request.headers.get("If-None-Match") == body.etag:
         response = HttpResponse(status=304)
@@ -54,7 +57,11 @@ def cached_response(request: HttpRequest, body: reads.CachedBody, content_type: 
     return response
 
 
-@router.get("/threads", response=ThreadOut, summary="Read a page of a thread, replies nested")
+@router.get(
+    "/threads",
+    response={200: ThreadOut, **ERRORS},
+    summary="Read a page of a thread, replies nested",
+)
 def read_thread(request: HttpRequest, query: Query[ThreadQuery]) -> HttpResponse:
     def render() -> bytes:
         page = reads.load_page(query.site, query.uri, query.sort, query.limit, query.cursor)
@@ -66,7 +73,11 @@ def read_thread(request: HttpRequest, query: Query[ThreadQuery]) -> HttpResponse
     return cached_response(request, body, "application/json")
 
 
-@router.get("/counts", response=CountsOut, summary="Published comments for many pages at once")
+@router.get(
+    "/counts",
+    response={200: CountsOut, **ERRORS},
+    summary="Published comments for many pages at once",
+)
 def read_counts(request: HttpRequest, site: str, uri: Query[list[str]]) -> dict:
     uris = uri[:MAX_COUNT_URIS]
     stored = dict(
@@ -90,7 +101,7 @@ def _bearer(authorization: str | None) -> str | None:
     return None
 
 
-@router.post("/comments", response={201: PostedOut}, summary="Post a comment or a reply")
+@router.post("/comments", response={201: PostedOut, **ERRORS}, summary="Post a comment or a reply")
 def post_comment(request: HttpRequest, response: HttpResponse, data: CommentIn) -> Status[dict]:
     actor = actor_for(request)
     comment = check_post_comment(actor, data.to_draft())
@@ -98,8 +109,11 @@ def post_comment(request: HttpRequest, response: HttpResponse, data: CommentIn) 
     return Status(201, _posted(actor, comment))
 
 
-@router.get("/comments/{comment_id}", response=CommentSourceOut,
-            summary="One comment; with its edit token, also its Markdown source")
+@router.get(
+    "/comments/{comment_id}",
+    response={200: CommentSourceOut, **ERRORS},
+    summary="One comment; with its edit token, also its Markdown source",
+)
 def read_comment(
     request: HttpRequest, comment_id: int, authorization: Header[str | None] = None
 ) -> dict:
@@ -113,18 +127,25 @@ def read_comment(
     return data
 
 
-@router.patch("/comments/{comment_id}", response=CommentSourceOut,
-              summary="Edit a comment within the edit window")
+@router.patch(
+    "/comments/{comment_id}",
+    response={200: CommentSourceOut, **ERRORS},
+    summary="Edit a comment within the edit window",
+)
 def edit_comment(
     request: HttpRequest, comment_id: int, data: EditIn, authorization: Header[str | None] = None
 ) -> dict:
-    comment = check_edit_comment(actor_for(request), comment_id, _bearer(authorization) or "",
-                                 data.body)
+    comment = check_edit_comment(
+        actor_for(request), comment_id, _bearer(authorization) or "", data.body
+    )
     return {**reads.single_comment_json(comment), "body": comment.body}
 
 
-@router.delete("/comments/{comment_id}", response={204: None},
-               summary="Delete a comment (its author within the edit window, or staff)")
+@router.delete(
+    "/comments/{comment_id}",
+    response={204: None, **ERRORS},
+    summary="Delete a comment (its author within the edit window, or staff)",
+)
 def delete_comment(
     request: HttpRequest, comment_id: int, authorization: Header[str | None] = None
 ) -> Status[None]:
@@ -132,7 +153,11 @@ def delete_comment(
     return Status(204, None)
 
 
-@router.post("/comments/{comment_id}/vote", response=VoteOut, summary="Vote up, down, or withdraw")
+@router.post(
+    "/comments/{comment_id}/vote",
+    response={200: VoteOut, **ERRORS},
+    summary="Vote up, down, or withdraw",
+)
 def vote(request: HttpRequest, response: HttpResponse, comment_id: int, data: VoteIn) -> VoteOut:
     actor = actor_for(request)
     result = check_vote(actor, comment_id, data.value)

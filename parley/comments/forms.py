@@ -27,8 +27,12 @@ class CommentForm(forms.Form):
     def to_draft(self) -> Draft:
         data = self.cleaned_data
         return Draft(
-            site=data["site"], uri=data["uri"], body=data["body"],
-            author_name=data["author_name"], author_email=data["author_email"] or "",
-            author_url=data["author_url"] or "", parent_id=data["parent"],
+            site=data["site"],
+            uri=data["uri"],
+            body=data["body"],
+            author_name=data["author_name"],
+            author_email=data["author_email"] or "",
+            author_url=data["author_url"] or "",
+            parent_id=data["parent"],
             quote=data["quote"] or "",
         )

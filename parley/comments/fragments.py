@@ -6,7 +6,10 @@ from . import reads
 
 
 def thread_fragment(
-    site_name: str, uri: str, sort: reads.Sort = "newest", limit: int = reads.DEFAULT_LIMIT,
+    site_name: str,
+    uri: str,
+    sort: reads.Sort = "newest",
+    limit: int = reads.DEFAULT_LIMIT,
     cursor: str | None = None,
 ) -> reads.CachedBody:
     def render() -> bytes:

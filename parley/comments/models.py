@@ -79,8 +79,10 @@ class Comment(models.Model):
                 condition=Q(score=F("upvotes") - F("downvotes")), name="comment_score_is_tally"
             ),
             models.CheckConstraint(
-                condition=(Q(parent__isnull=True, root__isnull=True, depth=1)
-                           | Q(parent__isnull=False, root__isnull=False, depth__gt=1)),
+                condition=(
+                    Q(parent__isnull=True, root__isnull=True, depth=1)
+                    | Q(parent__isnull=False, root__isnull=False, depth__gt=1)
+                ),
                 name="comment_depth_matches_parent",
             ),
             # Target of the (parent, thread) foreign key added in migration 0002, which keeps
@@ -120,6 +122,9 @@ class CommentRevision(models.Model):
     class Meta:
         ordering = ["replaced_at"]
 
+    def __str__(self) -> str:
+        return f"comment {self.comment_id} as of {self.replaced_at:%Y-%m-%d %H:%M}"
+
 
 class Vote(models.Model):
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="votes")
@@ -132,3 +137,6 @@ class Vote(models.Model):
             models.UniqueConstraint(fields=["comment", "reader_key"], name="vote_once_per_reader"),
             models.CheckConstraint(condition=Q(value__in=[1, -1]), name="vote_is_up_or_down"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.value:+d} on comment {self.comment_id}"

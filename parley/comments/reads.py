@@ -72,10 +72,7 @@ def encode_cursor(comment: Comment, sort: Sort) -> str:
 def _after_cursor(cursor: str, sort: Sort) -> Q:
     try:
         key, pk = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if sort == "votes":
-            key = int(key)
-        else:
-            key = datetime.fromisoformat(key)
+        key = int(key) if sort == "votes" else datetime.fromisoformat(key)
         pk = int(pk)
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
         raise Invalid(_("That cursor is not valid; start again from the first page.")) from None
@@ -86,15 +83,20 @@ def _after_cursor(cursor: str, sort: Sort) -> Q:
 
 
 def load_page(
-    site_name: str, uri: str, sort: Sort = "newest", limit: int = DEFAULT_LIMIT,
+    site_name: str,
+    uri: str,
+    sort: Sort = "newest",
+    limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
 ) -> ThreadPage:
     """One query for the thread, one for a page of top-level comments, one for their replies."""
     if sort not in SORTS:
         raise Invalid(_("Sort by newest, oldest or votes."), fields={"sort": _("Unknown order.")})
     if not 1 <= limit <= MAX_LIMIT:
-        raise Invalid(_("A page has 1 to %(n)d comments.") % {"n": MAX_LIMIT},
-                      fields={"limit": _("Out of range.")})
+        raise Invalid(
+            _("A page has 1 to %(n)d comments.") % {"n": MAX_LIMIT},
+            fields={"limit": _("Out of range.")},
+        )
     thread = Thread.objects.select_related("site").filter(site__name=site_name, uri=uri).first()
     if thread is None:
         try:
@@ -133,6 +135,7 @@ def build_tree(roots: list[Comment], replies: list[Comment], max_depth: int) -> 
 
 
 # --- JSON ---------------------------------------------------------------------------------
+
 
 def avatar_url(comment: Comment) -> str:
     return reverse("avatar", args=[comment.avatar_hash])
@@ -185,6 +188,7 @@ def thread_json(page: ThreadPage) -> dict[str, Any]:
 
 
 # --- cache --------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class CachedBody:

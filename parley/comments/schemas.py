@@ -57,9 +57,14 @@ class CommentIn(Schema):
 
     def to_draft(self) -> Draft:
         return Draft(
-            site=self.site, uri=self.uri, body=self.body, author_name=self.author_name,
-            author_email=self.author_email, author_url=self.author_url,
-            parent_id=self.parent, quote=self.quote,
+            site=self.site,
+            uri=self.uri,
+            body=self.body,
+            author_name=self.author_name,
+            author_email=self.author_email,
+            author_url=self.author_url,
+            parent_id=self.parent,
+            quote=self.quote,
         )
 
 

@@ -58,14 +58,18 @@ def post_comment_form(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Your comment is published."))
                 anchor = f"#comment-{comment.pk}"
             else:
-                messages.info(request, _("Thank you. Your comment will appear once a moderator "
-                                         "has approved it."))
+                messages.info(
+                    request,
+                    _("Thank you. Your comment will appear once a moderator has approved it."),
+                )
             response = HttpResponseRedirect(next_url + anchor)
             remember_reader(request, response, actor)
             return response
     else:
         for field, problems in form.errors.items():
-            messages.error(request, f"{form.fields[field].label or field}: {' '.join(problems)}")
+            messages.error(
+                request, f"{form.fields[field].label or field}: {' '.join(map(str, problems))}"
+            )
     # Keep what the reader wrote, so the page shows it again beside the error.
     request.session[DRAFT_SESSION_KEY] = {
         name: value for name, value in request.POST.items() if name in form.fields

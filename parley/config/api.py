@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import orjson
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -9,7 +10,6 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import BaseRenderer
 
-import orjson
 from parley.comments.api import router as comments_router
 from parley.core.errors import ParleyError, RateLimited
 from parley.moderation.api import router as moderation_router

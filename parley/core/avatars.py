@@ -15,7 +15,7 @@ def avatar_hash(identity: str) -> str:
 
 
 def avatar_svg(digest: str) -> str:
-    """A 5×5 mirrored identicon, the colour and pattern taken from the hash's bits."""
+    """A 5-by-5 mirrored identicon, the colour and pattern taken from the hash's bits."""
     bits = int(hashlib.sha256(digest.encode()).hexdigest(), 16)
     colour = _PALETTE[bits % len(_PALETTE)]
     bits >>= 3
@@ -28,5 +28,6 @@ def avatar_svg(digest: str) -> str:
             bits >>= 1
     return (
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 48" width="48" height="48">'
-        f'<rect width="48" height="48" fill="#f1f3f5"/><g fill="{colour}">{"".join(cells)}</g></svg>'
+        f'<rect width="48" height="48" fill="#f1f3f5"/>'
+        f'<g fill="{colour}">{"".join(cells)}</g></svg>'
     )

@@ -22,9 +22,9 @@ def _image_as_link(
     """Images are shown as links, never loaded: a reader's browser fetches nothing from a
     stranger's host (privacy), and old imported comments point at hosts that are gone."""
     token = tokens[idx]
-    src = token.attrGet("src") or ""
+    src = str(token.attrGet("src") or "")
     label = self.renderInlineAsText(token.children or [], options, env) or src
-    href = escapeHtml(str(src))
+    href = escapeHtml(src)
     return f'<a href="{href}">🖼 {escapeHtml(label)}</a>'
 
 
@@ -50,4 +50,3 @@ def render_markdown(source: str) -> str:
     # markdown-it escapes raw HTML and refuses javascript:/data: links; nh3 is the second
     # line of defence, so a bug in either alone does not reach a reader.
     return _sanitise(_md.render(source)).strip()
-

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 
@@ -25,7 +25,7 @@ class Actor:
     reader_key: str
     reader_token: str
     ip_hash: str
-    user: AbstractBaseUser | None = None
+    user: User | None = None
     origin: str | None = None
 
     @property
@@ -70,6 +70,10 @@ def remember_reader(request: HttpRequest, response: HttpResponse, actor: Actor) 
     """Keep the reader's token as a first-party cookie where the browser allows it."""
     if request.COOKIES.get(READER_COOKIE) != actor.reader_token:
         response.set_cookie(
-            READER_COOKIE, actor.reader_token, max_age=365 * 24 * 3600, httponly=True,
-            samesite="Lax", secure=request.is_secure(),
+            READER_COOKIE,
+            actor.reader_token,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure(),
         )

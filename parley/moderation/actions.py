@@ -15,15 +15,20 @@ def check_report_comment(actor: Actor, comment_id: int, reason: str, note: str) 
     if reason not in Report.Reason.values:
         raise Invalid(_("Choose one of the listed reasons."), fields={"reason": _("Unknown.")})
     if len(note) > MAX_NOTE_LENGTH or "\x00" in note:
-        raise Invalid(_("A note has at most %(n)d characters.") % {"n": MAX_NOTE_LENGTH},
-                      fields={"note": _("Too long.")})
+        raise Invalid(
+            _("A note has at most %(n)d characters.") % {"n": MAX_NOTE_LENGTH},
+            fields={"note": _("Too long.")},
+        )
     enforce_rate_limit("comment.report", reader=actor.reader_key, ip=actor.ip_hash)
     try:
         with transaction.atomic(durable=True):
             comment = access_comment(actor, comment_id)
             return Report.objects.create(
-                comment=comment, reason=reason, note=note.strip(),
-                reader_key=actor.reader_key, ip_hash=actor.ip_hash,
+                comment=comment,
+                reason=reason,
+                note=note.strip(),
+                reader_key=actor.reader_key,
+                ip_hash=actor.ip_hash,
             )
     except IntegrityError:
         raise Conflict(_("You have reported this comment already.")) from None

@@ -2,6 +2,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
 from parley.core.readers import actor_for, remember_reader
+from parley.core.schemas import ERRORS
 
 from .actions import check_report_comment
 from .models import Report
@@ -19,8 +20,11 @@ class ReportOut(Schema):
     reason: str
 
 
-@router.post("/comments/{comment_id}/report", response={201: ReportOut},
-             summary="Report a comment to the moderators")
+@router.post(
+    "/comments/{comment_id}/report",
+    response={201: ReportOut, **ERRORS},
+    summary="Report a comment to the moderators",
+)
 def report_comment(
     request: HttpRequest, response: HttpResponse, comment_id: int, data: ReportIn
 ) -> Status[Report]:

@@ -26,7 +26,8 @@ class Report(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["comment", "reader_key"], name="report_once_per_reader"
-            )
+            models.UniqueConstraint(fields=["comment", "reader_key"], name="report_once_per_reader")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()}: comment {self.comment_id}"

@@ -28,10 +28,23 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         env = {**os.environ, "PARLEY_DATA_DIR": str(settings.DATA_DIR)}
         server_cmd = [
-            sys.executable, "-m", "granian", "--interface", "wsgi", "--no-ws",
-            "--host", options["host"], "--port", str(options["port"]),
-            "--workers", str(options["workers"]), "--blocking-threads", "4",
-            "--log-level", "warning", "parley.config.wsgi:application",
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "wsgi",
+            "--no-ws",
+            "--host",
+            options["host"],
+            "--port",
+            str(options["port"]),
+            "--workers",
+            str(options["workers"]),
+            "--blocking-threads",
+            "4",
+            "--log-level",
+            "warning",
+            "parley.config.wsgi:application",
         ]
         children = []
         signal.signal(signal.SIGTERM, _stop)

@@ -16,8 +16,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            site = add_site(options["name"], options["domains"], options["origins"],
-                            title=options["title"])
+            site = add_site(
+                options["name"], options["domains"], options["origins"], title=options["title"]
+            )
         except ValueError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(f"Added site {site.name} ({', '.join(site.domains)})")
