@@ -97,6 +97,7 @@ def load_page(
             _("A page has 1 to %(n)d comments.") % {"n": MAX_LIMIT},
             fields={"limit": _("Out of range.")},
         )
+    after = _after_cursor(cursor, sort) if cursor else Q()
     thread = Thread.objects.select_related("site").filter(site__name=site_name, uri=uri).first()
     if thread is None:
         try:
@@ -104,9 +105,7 @@ def load_page(
         except Site.DoesNotExist:
             raise NotFound(_("There is no site named “%(name)s”.") % {"name": site_name}) from None
         return ThreadPage(site, uri, None, sort, limit, [], None)
-    top: QuerySet[Comment] = Comment.objects.filter(VISIBLE, thread=thread, depth=1)
-    if cursor:
-        top = top.filter(_after_cursor(cursor, sort))
+    top: QuerySet[Comment] = Comment.objects.filter(VISIBLE, after, thread=thread, depth=1)
     roots = list(top.order_by(*_ORDER[sort])[: limit + 1])
     next_cursor = encode_cursor(roots[limit - 1], sort) if len(roots) > limit else None
     roots = roots[:limit]

@@ -1,0 +1,112 @@
+"""A reader with JavaScript switched off reads, sorts and joins the demo discussion."""
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from parley.articles.demo import seed_demo
+from parley.comments.models import Comment
+
+ARTICLE = "/articles/why-the-teyra-crossing-stalled/"
+
+
+@pytest.fixture
+def page(browser: Browser, live_server, transactional_db, settings) -> Iterator[Page]:
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
+    seed_demo()
+    context = browser.new_context(java_script_enabled=False, base_url=live_server.url)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def top_level_authors(page: Page) -> list[str]:
+    return page.locator(".parley-list > .parley-comment > article .parley-author").all_inner_texts()
+
+
+def test_the_discussion_reads_four_levels_deep_with_javascript_off(page: Page):
+    page.goto(ARTICLE)
+
+    expect(page.get_by_role("heading", name="Why the Teyra crossing stalled")).to_be_visible()
+    expect(page.get_by_role("heading", name="80 comments")).to_be_visible()
+    assert page.locator(".parley-level-4").count() >= 5
+    assert page.locator(".parley-level-5").count() == 0  # deeper replies stay at level 4
+    expect(page.locator(".parley-in-reply-to").first).to_contain_text("in reply to")
+    expect(page.get_by_text("edited", exact=True).first).to_be_visible()
+
+
+def test_each_map_links_to_its_full_size_file(page: Page):
+    page.goto(ARTICLE)
+
+    link = page.get_by_role("link", name="Click to see the full-size image").first
+    response = page.request.get(link.get_attribute("href") or "")
+
+    assert response.status == 200
+    assert response.headers["content-type"] == "image/png"
+
+
+def test_sort_tabs_reorder_the_discussion(page: Page):
+    page.goto(ARTICLE)
+    newest = top_level_authors(page)
+
+    page.get_by_role("link", name="Oldest").click()
+    expect(page).to_have_url(re.compile(r"sort=oldest"))
+    oldest = top_level_authors(page)
+
+    page.get_by_role("link", name="Most voted").click()
+    expect(page).to_have_url(re.compile(r"sort=votes"))
+    scores = [
+        int(s)
+        for s in page.locator(
+            ".parley-list > .parley-comment > article .parley-score"
+        ).all_inner_texts()
+    ]
+
+    by_time = Comment.objects.filter(depth=1, thread__uri=ARTICLE).order_by("created_at")
+    assert oldest[0] == by_time[0].author_name
+    assert newest[0] == by_time.reverse()[0].author_name
+    assert scores == sorted(scores, reverse=True)
+    assert scores[0] > scores[-1]
+
+
+def test_view_all_comments_shows_every_top_level_comment(page: Page):
+    total = Comment.objects.filter(depth=1, thread__uri=ARTICLE).count()
+    page.goto(ARTICLE)
+    assert len(top_level_authors(page)) == 20 < total
+
+    page.get_by_role("link", name="View all comments").click()
+
+    assert len(top_level_authors(page)) == total
+
+
+def test_a_reader_comments_and_replies_with_javascript_off(page: Page):
+    page.goto(ARTICLE)
+    page.get_by_role("textbox", name="Comment").fill("Bridging is a **logistics** problem first.")
+    page.get_by_role("textbox", name="Name").fill("Quiet Reader")
+    page.get_by_role("button", name="Post comment").click()
+
+    expect(page.get_by_text("Your comment is published.")).to_be_visible()
+    mine = page.locator(".parley-comment", has_text="Bridging is a logistics problem first.")
+    expect(mine.locator("strong")).to_have_text("logistics")
+
+    mine.get_by_role("link", name="Reply").first.click()
+    expect(page.get_by_text("Replying to Quiet Reader")).to_be_visible()
+    page.get_by_role("textbox", name="Comment").fill("Answering myself, politely.")
+    page.get_by_role("textbox", name="Name").fill("Quiet Reader")
+    page.get_by_role("button", name="Post reply").click()
+
+    reply = mine.locator(".parley-replies .parley-comment", has_text="Answering myself")
+    expect(reply).to_be_visible()
+    expect(page.get_by_role("heading", name="82 comments")).to_be_visible()
+
+
+def test_a_rejected_comment_keeps_what_the_reader_wrote(page: Page):
+    page.goto(ARTICLE)
+    page.get_by_role("textbox", name="Comment").fill("x" * 10_001)
+    page.get_by_role("textbox", name="Name").fill("Long Writer")
+    page.get_by_role("button", name="Post comment").click()
+
+    expect(page.get_by_text("A comment has at most 10000 characters.")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Name")).to_have_value("Long Writer")

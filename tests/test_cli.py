@@ -1,0 +1,80 @@
+"""The `parley` command as a publisher runs it."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from parley.articles.demo import seed_demo
+from parley.comments.models import Comment, CommentRevision, Thread
+from parley.sites.models import Site
+
+pytestmark = pytest.mark.django_db
+
+
+def test_site_add_with_several_origins():
+    call_command(
+        "site_add",
+        "blog",
+        "--domain",
+        "Blog.Example",
+        "--origin",
+        "https://blog.example/",
+        "--origin",
+        "https://www.blog.example",
+    )
+
+    site = Site.objects.get(name="blog")
+    assert site.domains == ["blog.example"]
+    assert site.origins == ["https://blog.example", "https://www.blog.example"]
+    assert site.moderation == Site.Moderation.POST
+
+
+@pytest.mark.parametrize(
+    ("name", "origin", "message"),
+    [
+        ("bad name", "https://ok.example", "not a valid site name"),
+        ("ok", "ftp://nope", "is not an origin"),
+    ],
+)
+def test_site_add_refuses_bad_input(name, origin, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("site_add", name, "--domain", "x.example", "--origin", origin)
+    assert not Site.objects.exists()
+
+
+def test_site_add_is_spelled_as_in_the_docs(tmp_path):
+    env = {**os.environ, "PARLEY_DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    run = [sys.executable, "-m", "parley"]
+    subprocess.run([*run, "migrate", "-v0"], env=env, check=True, cwd=tmp_path)
+
+    result = subprocess.run(
+        [*run, "site", "add", "blog", "--domain", "blog.example"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "Added site blog" in result.stdout
+
+
+def test_demo_seeds_a_multilingual_discussion_four_levels_deep():
+    site, password = seed_demo()
+
+    thread = Thread.objects.get(site=site, uri="/articles/why-the-teyra-crossing-stalled/")
+    comments = Comment.objects.filter(thread=thread)
+    assert 75 <= thread.published_count == comments.count() <= 85
+    assert comments.filter(depth=4).count() >= 5
+    assert CommentRevision.objects.filter(comment__thread=thread).exists()
+    assert comments.filter(upvotes__gt=0).exists()
+    assert site.articles.count() == 3
+    assert all(a.figures.exists() for a in site.articles.all())
+    assert len(password) >= 12
+
+    seed_demo()  # a second run keeps the demo as it is
+    assert Comment.objects.filter(thread=thread).count() == comments.count()

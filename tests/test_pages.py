@@ -1,0 +1,111 @@
+"""Parley's own pages: front page, article, feed, fragment, avatars."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from parley.articles.models import Article
+from tests.factories import SiteFactory, ThreadFactory, post_comment
+
+pytestmark = pytest.mark.django_db
+
+
+def make_article(slug="river", published=True, **fields):
+    when = timezone.now() - timedelta(hours=1) if published else None
+    defaults = {"headline": "The river", "author_name": "Ed Itor", "body": "Para one.\n\nTwo."}
+    return Article.objects.create(
+        site=SiteFactory.create(), slug=slug, published_at=when, **(defaults | fields)
+    )
+
+
+def test_front_page_lists_published_articles_with_comment_counts(client):
+    article = make_article()
+    make_article(slug="draft", headline="Secret draft", published=False)
+    thread = ThreadFactory.create(site=article.site, uri=article.uri)
+    post_comment(thread)
+    post_comment(thread)
+
+    html = client.get("/").content.decode()
+
+    assert "The river" in html
+    assert "2 comments" in html
+    assert "Secret draft" not in html
+
+
+def test_a_draft_article_is_not_found(client):
+    make_article(slug="draft", published=False)
+    assert client.get("/articles/draft/").status_code == 404
+
+
+def test_article_page_includes_the_thread_server_side(client):
+    article = make_article()
+    thread = ThreadFactory.create(site=article.site, uri=article.uri)
+    post_comment(thread, "Server-side **hello**", author="Ann")
+
+    html = client.get(article.uri).content.decode()
+
+    assert "<strong>hello</strong>" in html
+    assert 'id="comment-form"' in html
+    assert "Would love your thoughts, please comment" in html
+
+
+def test_readers_markup_never_runs_on_the_page(client):
+    article = make_article()
+    thread = ThreadFactory.create(site=article.site, uri=article.uri)
+    post_comment(thread, "<script>alert(1)</script>", author="<b>Mallory</b>")
+
+    html = client.get(article.uri).content.decode()
+
+    assert "<script>alert(1)" not in html
+    assert "<b>Mallory</b>" not in html
+    assert "&lt;b&gt;Mallory&lt;/b&gt;" in html
+
+
+def test_a_bad_cursor_on_the_page_is_a_clear_error(client):
+    article = make_article()
+    response = client.get(article.uri + "?cursor=nonsense")
+    assert response.status_code == 422
+    assert "start again from the first page" in response.content.decode()
+
+
+def test_atom_feed_lists_articles(client):
+    make_article(headline="Feed me", dek="A standfirst")
+
+    response = client.get("/feed.atom")
+
+    assert response["Content-Type"].startswith("application/atom+xml")
+    assert b"<title>Feed me</title>" in response.content
+
+
+def test_thread_fragment_for_embedding(client):
+    site = SiteFactory.create()
+    thread = ThreadFactory.create(site=site, uri="/x/")
+    post_comment(thread, "fragment body")
+
+    response = client.get("/fragments/thread?site=news&uri=/x/&sort=oldest")
+
+    assert response.status_code == 200
+    assert b"fragment body" in response.content
+    assert b'aria-current="true">Oldest' in response.content
+    assert client.get("/fragments/thread?site=news").status_code == 422
+
+
+def test_avatars_are_drawn_locally_and_cached_for_good(client):
+    response = client.get("/avatars/0123456789abcdef01234567.svg")
+
+    assert response["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in response.content
+    assert "immutable" in response["Cache-Control"]
+    assert client.get("/avatars/not-a-hash.svg").status_code == 404
+
+
+def test_comment_form_refuses_a_post_without_csrf_token():
+    from django.test import Client
+
+    browser = Client(HTTP_HOST="127.0.0.1", enforce_csrf_checks=True)
+    SiteFactory.create()
+    response = browser.post(
+        "/comments/post", {"site": "news", "uri": "/x/", "body": "hi", "author_name": "A"}
+    )
+    assert response.status_code == 403
