@@ -3,7 +3,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 
@@ -11,9 +11,11 @@ from django.test import Client
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
     """Thread reads are cached per (site, uri); each test starts with nothing cached."""
-    cache.clear()
+    for name in ("default", "rendered"):
+        caches[name].clear()
     yield
-    cache.clear()
+    for name in ("default", "rendered"):
+        caches[name].clear()
 
 
 def pytest_report_header() -> str:

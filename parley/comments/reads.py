@@ -1,7 +1,8 @@
 """Thread reads: three queries whatever the thread's size, then served from the cache.
 
-A warm read does no database work: the serialised, gzip-compressed page is cached under the
-thread's current generation, which every committed write to the thread replaces.
+A warm read does no database work: the serialised, gzip-compressed page is cached in the
+process under the thread's current generation, which every committed write to the thread
+replaces in the cache all processes share.
 """
 
 import base64
@@ -14,7 +15,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 import orjson
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -216,10 +217,11 @@ def cached_body(
         generation = time.time_ns()
         cache.add(gen_key, generation, timeout=None)
     key = f"{kind}:{gen_key}:{generation}:" + ":".join(map(str, params))
-    entry = cache.get(key)
+    rendered = caches["rendered"]
+    entry = rendered.get(key)
     if entry is None:
         raw = render()
         etag = '"' + hashlib.blake2b(raw, digest_size=12).hexdigest() + '"'
         entry = CachedBody(raw, gzip.compress(raw, 6), etag)
-        cache.set(key, entry, timeout=24 * 3600)
+        rendered.set(key, entry, timeout=24 * 3600)
     return entry

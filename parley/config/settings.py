@@ -107,21 +107,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
-CACHES: dict[str, dict[str, Any]]
-if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
-else:
-    # A file cache is shared by every worker process of one server, which an in-memory
-    # cache is not: a write in one worker must invalidate the thread read in all of them.
-    CACHES = {
-        "default": {
+# "default" holds what every app process must agree on (thread generations, rate limits):
+# Redis when configured, else files in the data dir, which all workers of one server share.
+# "rendered" holds rendered thread pages, per process, keyed by the thread's generation, so
+# a warm read costs one small shared look-up and no database work.
+CACHES: dict[str, dict[str, Any]] = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(DATA_DIR / "cache"),
-            "OPTIONS": {"MAX_ENTRIES": 20000},
+            "OPTIONS": {"MAX_ENTRIES": 5000},
         }
-    }
+    ),
+    "rendered": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "parley-rendered",
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    },
+}
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
