@@ -50,6 +50,16 @@ def test_article_page_includes_the_thread_server_side(client):
     assert "Would love your thoughts, please comment" in html
 
 
+def test_a_closed_discussion_shows_no_comment_box(client):
+    article = make_article()
+    ThreadFactory.create(site=article.site, uri=article.uri, closed_at=timezone.now())
+
+    html = client.get(article.uri).content.decode()
+
+    assert "This discussion is closed." in html
+    assert 'id="comment-form"' not in html
+
+
 def test_readers_markup_never_runs_on_the_page(client):
     article = make_article()
     thread = ThreadFactory.create(site=article.site, uri=article.uri)

@@ -56,6 +56,9 @@ def article_page(request: HttpRequest, slug: str) -> HttpResponse:
             "thread_html": mark_safe(fragment.raw.decode()),  # noqa: S308 - sanitised at write
             "form": CommentForm(initial=initial),
             "replying_to": replying_to,
+            "is_closed": Thread.objects.filter(
+                site=article.site, uri=article.uri, closed_at__isnull=False
+            ).exists(),
             "sort": options["sort"],
         },
     )
