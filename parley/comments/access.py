@@ -25,7 +25,7 @@ def access_comment(
     """A comment the actor may act on: visible, and (when given) in `thread`."""
     comments: QuerySet[Comment] = Comment.objects.select_related("thread__site")
     if lock:
-        comments = comments.select_for_update()
+        comments = comments.select_for_update(of=("self",))  # not the joined thread and site
     try:
         comment = comments.get(pk=comment_id)
     except Comment.DoesNotExist:
