@@ -280,8 +280,8 @@ def test_a_forged_edit_credential_is_403_and_changes_nothing(client, other_reade
         assert_error(response, 403, "bad_credential")
     assert_error(
         client.patch_json(f"/comments/{mine['comment']['id']}", {"body": "hacked"}),
-        403,
-        "bad_credential",
+        401,
+        "unauthorized",
     )
     assert Comment.objects.get(pk=mine["comment"]["id"]).body == "mine"
 
@@ -350,17 +350,39 @@ def test_another_reader_cannot_delete(client, other_reader):
     SiteFactory.create()
     posted = new_comment(client).json()
 
+    url = f"/api/v1/comments/{posted['comment']['id']}"
+
+    assert_error(other_reader.delete(url), 401, "unauthorized")
     assert_error(
-        other_reader.delete(f"/api/v1/comments/{posted['comment']['id']}"), 403, "bad_credential"
+        other_reader.delete(url, HTTP_AUTHORIZATION="Bearer made-up"), 403, "bad_credential"
     )
     assert Comment.objects.get().status == "published"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("get", "/api/v1/comments", 405, "method_not_allowed"),
+        ("put", "/api/v1/comments/1", 405, "method_not_allowed"),
+        ("post", "/api/v1/comments/", 404, "not_found"),
+        ("get", "/api/v1/no-such-thing", 404, "not_found"),
+    ],
+)
+def test_errors_django_answers_still_have_the_api_shape(client, method, path, status, code):
+    response = getattr(client, method)(path, content_type="application/json")
+    assert_error(response, status, code)
+
+
+def test_an_empty_body_is_400(client):
+    response = client.post("/api/v1/comments", b"", content_type="application/json")
+    assert_error(response, 400, "bad_request")
 
 
 # --- votes -----------------------------------------------------------------------------------
 
 
-def vote(client, comment_id, value):
-    return client.post_json(f"/comments/{comment_id}/vote", {"value": value})
+def vote(client, comment_id, value, **headers):
+    return client.post_json(f"/comments/{comment_id}/vote", {"value": value}, **headers)
 
 
 def test_votes_are_one_per_reader_changeable_and_undoable(client, other_reader):
@@ -405,16 +427,45 @@ def test_a_vote_must_be_up_down_or_zero(client, other_reader):
     assert Comment.objects.get().score == 0
 
 
-def test_a_vote_flood_from_one_reader_is_429(client, other_reader, settings):
+def test_a_vote_flood_from_one_reader_is_429(other_reader, settings):
+    thread = ThreadFactory.create()
+    comments = [post_comment(thread, f"comment {n}") for n in range(40)]
+    settings.PARLEY_RATE_LIMITS_ENABLED = True
+
+    statuses = [vote(other_reader, c.pk, 1).status_code for c in comments]
+
+    assert statuses[:30] == [200] * 30
+    assert set(statuses[30:]) == {429}
+    assert Vote.objects.count() == 30
+
+
+def test_one_address_cannot_swing_one_comment_by_flipping_votes(client, other_reader, settings):
     SiteFactory.create()
     settings.PARLEY_RATE_LIMITS_ENABLED = True
     comment_id = new_comment(client).json()["comment"]["id"]
 
-    statuses = [vote(other_reader, comment_id, 1 if n % 2 else -1).status_code for n in range(40)]
+    statuses = [vote(other_reader, comment_id, 1 if n % 2 else -1).status_code for n in range(12)]
 
-    assert statuses[:30] == [200] * 30
-    assert set(statuses[30:]) == {429}
+    assert statuses[:10] == [200] * 10
+    assert set(statuses[10:]) == {429}
     assert Vote.objects.count() == 1
+
+
+def test_dropping_the_cookie_does_not_buy_more_votes(client, other_reader, settings):
+    SiteFactory.create()
+    settings.PARLEY_RATE_LIMITS_ENABLED = True
+    comment_id = new_comment(client).json()["comment"]["id"]
+
+    statuses = []
+    for n in range(15):
+        other_reader.cookies.clear()
+        statuses.append(
+            vote(other_reader, comment_id, -1, HTTP_X_PARLEY_READER=f"forged-{n}").status_code
+        )
+
+    assert statuses[:10] == [200] * 10
+    assert set(statuses[10:]) == {429}
+    assert Comment.objects.get().downvotes == 10
 
 
 def test_votes_show_in_the_thread_and_sort_most_voted(
@@ -444,8 +495,12 @@ def test_a_report_is_stored_for_the_moderators_once_per_reader(client, other_rea
     )
     again = other_reader.post_json(f"/comments/{comment_id}/report", {"reason": "spam"})
 
+    other_reader.cookies.clear()
+    without_cookie = other_reader.post_json(f"/comments/{comment_id}/report", {"reason": "spam"})
+
     assert response.status_code == 201
     assert_error(again, 409, "conflict")
+    assert_error(without_cookie, 409, "conflict")
     [report] = Report.objects.all()
     assert (report.reason, report.note) == ("insult", "Calls me names")
 

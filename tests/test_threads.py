@@ -242,3 +242,6 @@ def test_counts_for_many_pages_in_one_call(client):
     response = client.get("/api/v1/counts?site=news&uri=/one/&uri=/two/&uri=/three/")
 
     assert response.json() == {"counts": {"/one/": 1, "/two/": 2, "/three/": 0}}
+    unknown = client.get("/api/v1/counts?site=nope&uri=/one/")
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "not_found"

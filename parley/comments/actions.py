@@ -11,10 +11,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from parley.core.errors import Conflict, Forbidden, Invalid, TooLarge
+from parley.core.errors import Conflict, Forbidden, Invalid, TooLarge, Unauthorized
 from parley.core.markdown import render_markdown
-from parley.core.ratelimit import enforce_rate_limit
-from parley.core.readers import Actor
+from parley.core.readers import Actor, enforce_actor_limits
 from parley.moderation import gate
 from parley.sites.models import Site
 
@@ -36,6 +35,11 @@ class ThreadClosed(Conflict):
 
 class BadCredential(Forbidden):
     code = "bad_credential"
+
+
+class MissingCredential(Unauthorized):
+    def __init__(self) -> None:
+        super().__init__(_("Send the comment's edit token as “Authorization: Bearer <token>”."))
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,8 @@ def edit_token_for(comment: Comment) -> str:
 
 def verify_edit_token(comment: Comment, token: str) -> None:
     """The token must be this comment's and younger than the site's edit window."""
+    if not token:
+        raise MissingCredential()
     window = timedelta(minutes=comment.thread.site.edit_window_minutes)
     try:
         payload = signing.loads(token, salt=_EDIT_SALT, max_age=window)
@@ -122,7 +128,7 @@ def _invalidate_on_commit(thread: Thread) -> None:
 def check_post_comment(actor: Actor, draft: Draft) -> Comment:
     site = access_site(actor, draft.site)
     validate_draft(draft, site)
-    enforce_rate_limit("comment.post", ip=actor.ip_hash, reader=actor.reader_key, site=site.name)
+    enforce_actor_limits(actor, "comment.post", site=site.name)
     verdict = gate.screen(gate.Submission(site, actor.reader_key, draft.body))
     body_html = render_markdown(draft.body)
     with transaction.atomic(durable=True):
@@ -179,9 +185,9 @@ def _count_published(comment: Comment, delta: int) -> None:
 
 
 def check_edit_comment(actor: Actor, comment_id: int, token: str, body: str) -> Comment:
-    enforce_rate_limit("comment.edit", ip=actor.ip_hash)
     with transaction.atomic(durable=True):
         comment = access_comment(actor, comment_id, lock=True)
+        enforce_actor_limits(actor, "comment.edit", site=comment.thread.site.name)
         verify_edit_token(comment, token)
         if comment.status == Comment.Status.DELETED:
             raise Conflict(_("A deleted comment cannot be edited."))
@@ -205,13 +211,11 @@ def do_edit_comment(comment: Comment, body: str) -> Comment:
 
 
 def check_delete_comment(actor: Actor, comment_id: int, token: str | None) -> None:
-    enforce_rate_limit("comment.edit", ip=actor.ip_hash)
     with transaction.atomic(durable=True):
         comment = access_comment(actor, comment_id, lock=True)
+        enforce_actor_limits(actor, "comment.edit", site=comment.thread.site.name)
         if not actor.is_staff:
-            if not token:
-                raise BadCredential(_("Only the author or a moderator can delete this comment."))
-            verify_edit_token(comment, token)
+            verify_edit_token(comment, token or "")
         if comment.status == Comment.Status.DELETED:
             return
         do_delete_comment(comment)
@@ -259,9 +263,14 @@ class VoteResult:
 def check_vote(actor: Actor, comment_id: int, value: int) -> VoteResult:
     if value not in (1, -1, 0):
         raise Invalid(_("A vote is 1, -1 or 0."), fields={"value": _("Must be 1, -1 or 0.")})
-    enforce_rate_limit("comment.vote", reader=actor.reader_key, ip=actor.ip_hash)
     with transaction.atomic(durable=True):
         comment = access_comment(actor, comment_id, lock=True)
+        enforce_actor_limits(
+            actor,
+            "comment.vote",
+            site=comment.thread.site.name,
+            ip_comment=f"{actor.ip_hash}:{comment.pk}",
+        )
         if comment.status != Comment.Status.PUBLISHED:
             raise Conflict(_("Only published comments can be voted on."))
         if comment.reader_key == actor.reader_key or (

@@ -15,7 +15,7 @@ from .actions import (
     edit_token_for,
     verify_edit_token,
 )
-from .models import Comment, Thread
+from .models import Comment
 from .schemas import (
     CommentIn,
     CommentSourceOut,
@@ -79,11 +79,7 @@ def read_thread(request: HttpRequest, query: Query[ThreadQuery]) -> HttpResponse
     summary="Published comments for many pages at once",
 )
 def read_counts(request: HttpRequest, site: str, uri: Query[list[str]]) -> dict:
-    uris = uri[:MAX_COUNT_URIS]
-    stored = dict(
-        Thread.objects.filter(site__name=site, uri__in=uris).values_list("uri", "published_count")
-    )
-    return {"counts": {u: stored.get(u, 0) for u in uris}}
+    return {"counts": reads.count_comments(site, uri[:MAX_COUNT_URIS])}
 
 
 def _posted(actor: Actor, comment: Comment) -> dict:

@@ -115,6 +115,18 @@ def load_page(
     return ThreadPage(thread.site, uri, thread, sort, limit, nodes, next_cursor)
 
 
+def count_comments(site_name: str, uris: list[str]) -> dict[str, int]:
+    """Published comments per uri, replies included; a page nobody commented on counts 0."""
+    stored = dict(
+        Thread.objects.filter(site__name=site_name, uri__in=uris).values_list(
+            "uri", "published_count"
+        )
+    )
+    if not stored and not Site.objects.filter(name=site_name).exists():
+        raise NotFound(_("There is no site named “%(name)s”.") % {"name": site_name})
+    return {uri: stored.get(uri, 0) for uri in uris}
+
+
 def build_tree(roots: list[Comment], replies: list[Comment], max_depth: int) -> list[Node]:
     """Nest replies under their parents; a reply deeper than `max_depth` is shown at the
     deepest level, beside the comment it answers, and says whom it answers."""

@@ -11,7 +11,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import BaseRenderer
 
 from parley.comments.api import router as comments_router
-from parley.core.errors import ParleyError, RateLimited
+from parley.core.errors import ParleyError, RateLimited, error_response
 from parley.moderation.api import router as moderation_router
 
 
@@ -33,19 +33,9 @@ api.add_router("/", comments_router)
 api.add_router("/", moderation_router)
 
 
-def error_response(
-    request: HttpRequest, status: int, code: str, message: str, fields: dict[str, str] | None = None
-) -> HttpResponse:
-    return api.create_response(
-        request,
-        {"error": {"code": code, "message": message, "fields": fields or {}}},
-        status=status,
-    )
-
-
 @api.exception_handler(ParleyError)
 def parley_error(request: HttpRequest, error: ParleyError) -> HttpResponse:
-    response = error_response(request, error.status, error.code, error.message, error.fields)
+    response = error_response(error.status, error.code, error.message, error.fields)
     if isinstance(error, RateLimited):
         response["Retry-After"] = str(error.retry_after)
     return response
@@ -59,25 +49,27 @@ def _field_name(location: tuple[Any, ...]) -> str:
 
 @api.exception_handler(ValidationError)
 def validation_error(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    if any(tuple(item.get("loc", ())) == ("body", "data") for item in error.errors):
+        return error_response(400, "bad_request", _("The request needs a JSON object as body."))
     fields: dict[str, str] = {}
     for item in error.errors:
         fields.setdefault(_field_name(tuple(item.get("loc", ()))), str(item.get("msg", "")))
-    return error_response(request, 422, "invalid", _("Please correct the marked fields."), fields)
+    return error_response(422, "invalid", _("Please correct the marked fields."), fields)
 
 
 @api.exception_handler(RequestDataTooBig)
 def too_big(request: HttpRequest, error: RequestDataTooBig) -> HttpResponse:
-    return error_response(request, 413, "too_large", _("The request is too large."))
+    return error_response(413, "too_large", _("The request is too large."))
 
 
 @api.exception_handler(Http404)
 def not_found(request: HttpRequest, error: Http404) -> HttpResponse:
-    return error_response(request, 404, "not_found", _("Not found."))
+    return error_response(404, "not_found", _("Not found."))
 
 
 @api.exception_handler(AuthenticationError)
 def unauthorized(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
-    return error_response(request, 401, "unauthorized", _("Sign in or send a valid credential."))
+    return error_response(401, "unauthorized", _("Sign in or send a valid credential."))
 
 
 @api.exception_handler(HttpError)
@@ -85,9 +77,5 @@ def http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
     # ninja raises HttpError(400) for a body that is not JSON (or not UTF-8).
     if error.status_code == 400:
         message = _("The request body must be a JSON object in UTF-8.")
-        return error_response(request, 400, "bad_request", message)
-    return error_response(request, error.status_code, "error", str(error))
-
-
-def unknown_endpoint(request: HttpRequest, rest: str) -> HttpResponse:
-    return error_response(request, 404, "not_found", _("There is no such API endpoint."))
+        return error_response(400, "bad_request", message)
+    return error_response(error.status_code, "error", str(error))

@@ -7,14 +7,13 @@ from parley.articles import views as articles
 from parley.comments import views as comments
 from parley.core import views as core
 
-from .api import api, unknown_endpoint
+from .api import api
 
 urlpatterns = [
     path("", articles.front_page, name="front"),
     path("articles/<slug:slug>/", articles.article_page, name="article"),
     path("feed.atom", articles.ArticleFeed(), name="feed"),
     path("api/v1/", api.urls),
-    path("api/v1/<path:rest>", unknown_endpoint),
     path("fragments/thread", comments.thread_fragment_view, name="thread-fragment"),
     path("comments/post", comments.post_comment_form, name="post-comment"),
     path("avatars/<str:digest>.svg", core.avatar, name="avatar"),

@@ -2,7 +2,16 @@
 
 from typing import Any
 
+from django.http import JsonResponse
 from django.utils.translation import gettext_lazy as _
+
+
+def error_response(
+    status: int, code: str, message: str, fields: dict[str, str] | None = None
+) -> JsonResponse:
+    """The one shape of every API error: {"error": {"code", "message", "fields"}}."""
+    body = {"error": {"code": code, "message": str(message), "fields": fields or {}}}
+    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
 
 
 class ParleyError(Exception):

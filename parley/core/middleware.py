@@ -2,8 +2,39 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
-from .errors import ParleyError
+from .errors import ParleyError, error_response
+
+_GENERIC_ERRORS = {
+    403: ("forbidden", _("You are not allowed to do that.")),
+    404: ("not_found", _("There is no such API endpoint.")),
+    405: ("method_not_allowed", _("This endpoint does not accept that method.")),
+}
+
+
+class ApiErrorShapeMiddleware:
+    """Errors that Django answers before the API sees the request (an unknown path, a method
+    the endpoint lacks) still get the API's error shape instead of an HTML page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and request.path.startswith("/api/")
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            code, message = _GENERIC_ERRORS.get(
+                response.status_code, ("error", _("The request could not be handled."))
+            )
+            shaped = error_response(response.status_code, code, str(message))
+            if "Allow" in response:
+                shaped["Allow"] = response["Allow"]
+            return shaped
+        return response
 
 
 class ParleyErrorMiddleware:

@@ -13,9 +13,16 @@ from .errors import RateLimited
 
 # action -> [(scope, requests, window seconds)]
 LIMITS: dict[str, list[tuple[str, int, int]]] = {
+    "reader.new": [("ip", 20, 600)],
     "comment.post": [("ip", 10, 60), ("reader", 10, 60), ("site", 600, 60)],
-    "comment.edit": [("ip", 30, 60), ("site", 600, 60)],
-    "comment.vote": [("reader", 30, 60), ("ip", 120, 60), ("site", 3000, 60)],
+    "comment.edit": [("ip", 30, 60), ("reader", 30, 60), ("site", 600, 60)],
+    # One address may not push one comment's score far, whatever identities it claims.
+    "comment.vote": [
+        ("reader", 30, 60),
+        ("ip", 120, 60),
+        ("ip_comment", 10, 3600),
+        ("site", 3000, 60),
+    ],
     "comment.report": [("reader", 10, 300), ("ip", 30, 300), ("site", 600, 60)],
 }
 

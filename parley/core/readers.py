@@ -15,6 +15,8 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 
+from .ratelimit import enforce_rate_limit
+
 READER_COOKIE = "parley_reader"
 READER_HEADER = "HTTP_X_PARLEY_READER"
 _READER_SALT = "parley.reader"
@@ -27,6 +29,7 @@ class Actor:
     ip_hash: str
     user: User | None = None
     origin: str | None = None
+    is_new_reader: bool = False
 
     @property
     def is_staff(self) -> bool:
@@ -57,13 +60,23 @@ def actor_for(request: HttpRequest) -> Actor:
     user = getattr(request, "user", None)
     token = request.META.get(READER_HEADER) or request.COOKIES.get(READER_COOKIE) or ""
     key = reader_key_from_token(token) if token else None
+    is_new = key is None
     if key is None:
         token = mint_reader_token()
         key = reader_key_from_token(token)
     assert key is not None
     if user is not None and not isinstance(user, AnonymousUser) and user.is_authenticated:
         return Actor(f"u:{user.pk}", token, ip_hash, user=user, origin=origin)
-    return Actor(key, token, ip_hash, origin=origin)
+    return Actor(key, token, ip_hash, origin=origin, is_new_reader=is_new)
+
+
+def enforce_actor_limits(actor: Actor, action: str, **scopes: str) -> None:
+    """Rate-limit `action` per address and per reader. A reader who arrives without a token
+    also counts against new readers per address, so dropping the cookie (or forging a token)
+    does not buy a fresh allowance of votes or reports."""
+    if actor.is_new_reader:
+        enforce_rate_limit("reader.new", ip=actor.ip_hash)
+    enforce_rate_limit(action, ip=actor.ip_hash, reader=actor.reader_key, **scopes)
 
 
 def remember_reader(request: HttpRequest, response: HttpResponse, actor: Actor) -> None:

@@ -3,8 +3,7 @@ from django.utils.translation import gettext as _
 
 from parley.comments.access import access_comment
 from parley.core.errors import Conflict, Invalid
-from parley.core.ratelimit import enforce_rate_limit
-from parley.core.readers import Actor
+from parley.core.readers import Actor, enforce_actor_limits
 
 from .models import Report
 
@@ -19,10 +18,16 @@ def check_report_comment(actor: Actor, comment_id: int, reason: str, note: str) 
             _("A note has at most %(n)d characters.") % {"n": MAX_NOTE_LENGTH},
             fields={"note": _("Too long.")},
         )
-    enforce_rate_limit("comment.report", reader=actor.reader_key, ip=actor.ip_hash)
     try:
         with transaction.atomic(durable=True):
             comment = access_comment(actor, comment_id)
+            enforce_actor_limits(actor, "comment.report", site=comment.thread.site.name)
+            # One open report per comment and address: a moderator needs it once, and a
+            # reader who drops the cookie must not fill the queue with copies.
+            if Report.objects.filter(
+                comment=comment, ip_hash=actor.ip_hash, resolved_at__isnull=True
+            ).exists():
+                raise IntegrityError
             return Report.objects.create(
                 comment=comment,
                 reason=reason,
@@ -31,4 +36,4 @@ def check_report_comment(actor: Actor, comment_id: int, reason: str, note: str) 
                 ip_hash=actor.ip_hash,
             )
     except IntegrityError:
-        raise Conflict(_("You have reported this comment already.")) from None
+        raise Conflict(_("This comment has been reported from here already.")) from None
