@@ -174,14 +174,43 @@ def do_post_comment(
     )
     if status == Comment.Status.PUBLISHED:
         _count_published(comment, +1)
+        _shift_visibility(comment, +1)
         _invalidate_on_commit(thread)
     return comment
 
 
 def _count_published(comment: Comment, delta: int) -> None:
     Thread.objects.filter(pk=comment.thread_id).update(published_count=F("published_count") + delta)
-    if comment.parent_id is not None:
-        Comment.objects.filter(pk=comment.parent_id).update(reply_count=F("reply_count") + delta)
+
+
+def _shift_visibility(comment: Comment, delta: int) -> None:
+    """`comment` started (+1) or stopped (-1) showing: its parent shows one reply more or
+    fewer, and a deleted parent that gains its first or loses its last shown reply starts or
+    stops showing as a placeholder, which its own parent counts in turn."""
+    parent_id = comment.parent_id
+    while parent_id is not None:
+        parent = Comment.objects.select_for_update(of=("self",)).get(pk=parent_id)
+        Comment.objects.filter(pk=parent.pk).update(reply_count=F("reply_count") + delta)
+        turns_over = parent.reply_count == (0 if delta > 0 else 1)
+        if parent.status != Comment.Status.DELETED or not turns_over:
+            break
+        parent_id = parent.parent_id
+
+
+def do_set_status(comment: Comment, status: str) -> None:
+    """Move a comment between published, pending, spam and deleted, keeping the thread's
+    count and the parents' reply counts true. Caller holds the lock on `comment`."""
+    if comment.status == status:
+        return
+    was_published, was_visible = comment.status == Comment.Status.PUBLISHED, comment.is_visible
+    comment.status = status
+    comment.save(update_fields=["status"])
+    is_published = status == Comment.Status.PUBLISHED
+    if was_published != is_published:
+        _count_published(comment, +1 if is_published else -1)
+    if was_visible != comment.is_visible:
+        _shift_visibility(comment, +1 if comment.is_visible else -1)
+    _invalidate_on_commit(comment.thread)
 
 
 def check_edit_comment(actor: Actor, comment_id: int, token: str, body: str) -> Comment:
@@ -224,32 +253,20 @@ def check_delete_comment(actor: Actor, comment_id: int, token: str | None) -> No
 def do_delete_comment(comment: Comment) -> None:
     """A comment with replies stays as a "deleted" placeholder so its replies keep their place;
     its text is kept as a revision for moderators but no longer served."""
-    was_published = comment.status == Comment.Status.PUBLISHED
     CommentRevision.objects.create(
         comment=comment,
         body=comment.body,
         body_html=comment.body_html,
         replaced_at=timezone.now(),
     )
-    comment.status = Comment.Status.DELETED
-    comment.save(update_fields=["status"])
-    if was_published:
-        Thread.objects.filter(pk=comment.thread_id).update(published_count=F("published_count") - 1)
-        if comment.reply_count == 0:
-            _hide_from_parent(comment)
-    _invalidate_on_commit(comment.thread)
+    do_set_status(comment, Comment.Status.DELETED)
 
 
-def _hide_from_parent(comment: Comment) -> None:
-    """`comment` no longer shows: its parent has one reply fewer, and a deleted parent left
-    with none stops showing too."""
-    parent_id = comment.parent_id
-    while parent_id is not None:
-        parent = Comment.objects.select_for_update().get(pk=parent_id)
-        Comment.objects.filter(pk=parent.pk).update(reply_count=F("reply_count") - 1)
-        if parent.status != Comment.Status.DELETED or parent.reply_count > 1:
-            break
-        parent_id = parent.parent_id
+def do_close_thread(thread: Thread, *, closed: bool) -> None:
+    """A closed thread keeps its comments on show and takes no new ones or edits."""
+    thread.closed_at = timezone.now() if closed else None
+    thread.save(update_fields=["closed_at"])
+    _invalidate_on_commit(thread)
 
 
 @dataclass(frozen=True)

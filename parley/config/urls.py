@@ -9,6 +9,9 @@ from parley.core import views as core
 
 from .api import api
 
+admin.site.site_header = admin.site.site_title = "Parley administration"
+admin.site.index_title = "Newsroom"
+
 urlpatterns = [
     path("", articles.front_page, name="front"),
     path("articles/<slug:slug>/", articles.article_page, name="article"),
