@@ -1,11 +1,13 @@
 """Parley's own pages: front page, article, feed, fragment, avatars."""
 
+import io
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from parley.articles.models import Article
+from parley.articles.images import make_renditions
+from parley.articles.models import Article, Figure
 from tests.factories import SiteFactory, ThreadFactory, post_comment
 
 pytestmark = pytest.mark.django_db
@@ -72,11 +74,34 @@ def test_readers_markup_never_runs_on_the_page(client):
     assert "&lt;b&gt;Mallory&lt;/b&gt;" in html
 
 
-def test_a_bad_cursor_on_the_page_is_a_clear_error(client):
+def test_a_bad_cursor_on_the_page_falls_back_to_the_first_page(client):
     article = make_article()
+    post_comment(ThreadFactory.create(site=article.site, uri=article.uri), "still here")
+
     response = client.get(article.uri + "?cursor=nonsense")
-    assert response.status_code == 422
-    assert "start again from the first page" in response.content.decode()
+
+    assert response.status_code == 200
+    assert "still here" in response.content.decode()
+
+
+def test_figures_are_placed_whatever_the_line_endings(client, tmp_path, settings):
+    from django.core.files import File
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    article = make_article(body="Intro.\r\n\r\n{figure 1}\r\n\r\nMore text.\r\n")
+    buffer = io.BytesIO()
+    Image.new("RGB", (1200, 800), "steelblue").save(buffer, "PNG")
+    figure = Figure(article=article, position=1, alt="A map", caption="The front")
+    figure.image.save("map.png", File(buffer, name="map.png"))
+    make_renditions(figure)
+
+    html = client.get(article.uri).content.decode()
+
+    assert "{figure 1}" not in html
+    assert 'alt="A map"' in html
+    assert "map-480w.webp 480w" in html
+    assert "Click to see the full-size image" in html
 
 
 def test_atom_feed_lists_articles(client):

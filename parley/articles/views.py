@@ -4,10 +4,10 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.safestring import mark_safe
 
-from parley.comments.forms import CommentForm
 from parley.comments.fragments import thread_fragment
-from parley.comments.models import Comment, Thread
-from parley.comments.views import DRAFT_SESSION_KEY, thread_options
+from parley.comments.models import Thread
+from parley.comments.views import comment_box, thread_options
+from parley.core.errors import Invalid
 
 from .models import Article
 from .rendering import render_article_body
@@ -22,31 +22,22 @@ def front_page(request: HttpRequest) -> HttpResponse:
     )
     for article in articles:
         article.comment_count = counts.get(article.uri, 0)  # type: ignore[attr-defined]
-    return render(request, "articles/front.html", {"articles": articles})
+    sites = {article.site for article in articles}
+    masthead = str(sites.pop()) if len(sites) == 1 else None
+    return render(request, "articles/front.html", {"articles": articles, "masthead": masthead})
 
 
 def article_page(request: HttpRequest, slug: str) -> HttpResponse:
     article = get_object_or_404(
         Article.objects.published().select_related("site").prefetch_related("figures"), slug=slug
     )
+    site_name, uri = article.site.name, article.uri
     options = thread_options(request)
-    fragment = thread_fragment(article.site.name, article.uri, **options)
-    initial: dict[str, object] = {
-        "site": article.site.name,
-        "uri": article.uri,
-        "next": request.path,
-    }
-    initial.update(request.session.pop(DRAFT_SESSION_KEY, {}))
-    replying_to = None
-    if (reply := request.GET.get("reply", "")).isdigit():
-        replying_to = Comment.objects.filter(
-            pk=int(reply),
-            thread__site=article.site,
-            thread__uri=article.uri,
-            status=Comment.Status.PUBLISHED,
-        ).first()
-    if replying_to:
-        initial["parent"] = replying_to.pk
+    try:
+        fragment = thread_fragment(site_name, uri, **options)
+    except Invalid:  # a stale or mangled cursor: show the first page rather than no article
+        options["cursor"] = None
+        fragment = thread_fragment(site_name, uri, **options)
     return render(
         request,
         "articles/article.html",
@@ -54,12 +45,11 @@ def article_page(request: HttpRequest, slug: str) -> HttpResponse:
             "article": article,
             "body": render_article_body(article),
             "thread_html": mark_safe(fragment.raw.decode()),  # noqa: S308 - sanitised at write
-            "form": CommentForm(initial=initial),
-            "replying_to": replying_to,
-            "is_closed": Thread.objects.filter(
-                site=article.site, uri=article.uri, closed_at__isnull=False
-            ).exists(),
             "sort": options["sort"],
+            "is_closed": Thread.objects.filter(
+                site=article.site, uri=uri, closed_at__isnull=False
+            ).exists(),
+            **comment_box(request, site_name, uri),
         },
     )
 

@@ -20,7 +20,7 @@ class CommentForm(forms.Form):
     )
     author_name = forms.CharField(label=_("Name"), max_length=100)
     author_email = forms.EmailField(
-        label=_("E-mail"), required=False, help_text=_("Optional, never shown.")
+        label=_("E-mail"), required=False, max_length=254, help_text=_("Optional, never shown.")
     )
     author_url = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
 

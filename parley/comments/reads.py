@@ -59,6 +59,7 @@ class ThreadPage:
     limit: int
     nodes: list[Node]
     next_cursor: str | None
+    cursor: str | None = None
 
     @property
     def count(self) -> int:
@@ -105,14 +106,14 @@ def load_page(
             site = Site.objects.get(name=site_name)
         except Site.DoesNotExist:
             raise NotFound(_("There is no site named “%(name)s”.") % {"name": site_name}) from None
-        return ThreadPage(site, uri, None, sort, limit, [], None)
+        return ThreadPage(site, uri, None, sort, limit, [], None, cursor)
     top: QuerySet[Comment] = Comment.objects.filter(VISIBLE, after, thread=thread, depth=1)
     roots = list(top.order_by(*_ORDER[sort])[: limit + 1])
     next_cursor = encode_cursor(roots[limit - 1], sort) if len(roots) > limit else None
     roots = roots[:limit]
     replies = Comment.objects.filter(VISIBLE, root__in=roots).order_by("created_at", "id")
     nodes = build_tree(roots, list(replies), thread.site.max_depth)
-    return ThreadPage(thread.site, uri, thread, sort, limit, nodes, next_cursor)
+    return ThreadPage(thread.site, uri, thread, sort, limit, nodes, next_cursor, cursor)
 
 
 def count_comments(site_name: str, uris: list[str]) -> dict[str, int]:

@@ -50,7 +50,7 @@ class CommentIn(Schema):
     uri: str = Field(max_length=500)
     parent: int | None = None
     body: str = Field(description="Markdown; raw HTML is shown as text")
-    author_name: str = Field(max_length=200)
+    author_name: str = Field(max_length=100)
     author_email: str = Field("", max_length=254)
     author_url: str = Field("", max_length=500)
     quote: str = Field("", description="A passage of the article this comment answers")

@@ -110,3 +110,25 @@ def test_a_rejected_comment_keeps_what_the_reader_wrote(page: Page):
 
     expect(page.get_by_text("A comment has at most 10000 characters.")).to_be_visible()
     expect(page.get_by_role("textbox", name="Name")).to_have_value("Long Writer")
+
+
+def test_a_failed_reply_stays_a_reply_and_the_name_is_remembered(page: Page):
+    page.goto(ARTICLE + "?sort=oldest")
+    first = page.locator(".parley-list > .parley-comment").first
+    answered = first.locator(".parley-author").first.inner_text()
+    first.get_by_role("link", name="Reply").first.click()
+    page.get_by_role("textbox", name="Comment").fill("A reply without a name.")
+    page.get_by_role("button", name="Post reply").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("Please correct the marked fields.")
+    expect(page.get_by_text("This field is required.")).to_be_visible()
+    expect(page.get_by_text(f"Replying to {answered}")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Comment")).to_have_value("A reply without a name.")
+
+    page.get_by_role("textbox", name="Name").fill("Named Now")
+    page.get_by_role("button", name="Post reply").click()
+
+    expect(page).to_have_url(re.compile(r"sort=oldest#comment-\d+$"))
+    reply = first.locator(".parley-replies .parley-comment", has_text="A reply without a name.")
+    expect(reply).to_be_visible()
+    expect(page.get_by_role("textbox", name="Name")).to_have_value("Named Now")
