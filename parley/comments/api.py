@@ -63,13 +63,7 @@ def cached_response(
     summary="Read a page of a thread, replies nested",
 )
 def read_thread(request: HttpRequest, query: Query[ThreadQuery]) -> HttpResponse:
-    def render() -> bytes:
-        page = reads.load_page(query.site, query.uri, query.sort, query.limit, query.cursor)
-        return reads.orjson.dumps(reads.thread_json(page))
-
-    body = reads.cached_body(
-        "json", query.site, query.uri, (query.sort, query.limit, query.cursor), render
-    )
+    body = reads.thread_json_body(query.site, query.uri, query.sort, query.limit, query.cursor)
     return cached_response(request, body, "application/json")
 
 

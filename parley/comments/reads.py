@@ -10,6 +10,7 @@ import binascii
 import gzip
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -220,7 +221,7 @@ def invalidate(site_name: str, uri: str) -> None:
 
 
 def cached_body(
-    kind: str, site_name: str, uri: str, params: tuple[Any, ...], render: Any
+    kind: str, site_name: str, uri: str, params: tuple[Any, ...], render: Callable[[], bytes]
 ) -> CachedBody:
     """The rendered body for (`kind`, thread, params), from the cache when the thread has not
     changed since it was stored; `render()` builds the bytes on a miss."""
@@ -238,3 +239,18 @@ def cached_body(
         entry = CachedBody(raw, gzip.compress(raw, 6), etag)
         rendered.set(key, entry, timeout=24 * 3600)
     return entry
+
+
+def thread_json_body(
+    site_name: str,
+    uri: str,
+    sort: Sort = "newest",
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> CachedBody:
+    """The JSON of a page of a thread, as `/api/v1/threads` serves it."""
+
+    def render() -> bytes:
+        return orjson.dumps(thread_json(load_page(site_name, uri, sort, limit, cursor)))
+
+    return cached_body("json", site_name, uri, (sort, limit, cursor), render)
