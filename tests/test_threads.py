@@ -1,6 +1,8 @@
 """Reading a thread: the tree readers see, its order, pages, depth cap and cost."""
 
 import gzip
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -8,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from parley.comments import reads
 from parley.comments.actions import do_vote
 from parley.comments.models import Comment
 from tests.factories import SiteFactory, ThreadFactory, post_comment
@@ -245,3 +248,24 @@ def test_counts_for_many_pages_in_one_call(client):
     unknown = client.get("/api/v1/counts?site=nope&uri=/one/")
     assert unknown.status_code == 404
     assert unknown.json()["error"]["code"] == "not_found"
+
+
+def test_simultaneous_misses_render_a_page_once():
+    renders = []
+
+    def slow_render() -> bytes:
+        renders.append(1)
+        time.sleep(0.2)
+        return b"page"
+
+    reads.invalidate("news", "/x/")  # the thread has a generation, as after its first write
+    readers = [
+        threading.Thread(target=reads.cached_body, args=("json", "news", "/x/", (), slow_render))
+        for _ in range(4)
+    ]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+
+    assert renders == [1]

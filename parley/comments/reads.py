@@ -9,6 +9,7 @@ import base64
 import binascii
 import gzip
 import hashlib
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ import orjson
 from django.core.cache import cache, caches
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from parley.core.errors import Invalid, NotFound
@@ -229,16 +231,35 @@ def cached_body(
     generation = cache.get(gen_key)
     if generation is None:
         generation = time.time_ns()
-        cache.add(gen_key, generation, timeout=None)
-    key = f"{kind}:{gen_key}:{generation}:" + ":".join(map(str, params))
+        if not cache.add(gen_key, generation, timeout=None):  # another process was first
+            generation = cache.get(gen_key, generation)
+    language = translation.get_language()
+    key = f"{kind}:{gen_key}:{generation}:{language}:" + ":".join(map(str, params))
     rendered = caches["rendered"]
     entry = rendered.get(key)
-    if entry is None:
-        raw = render()
-        etag = '"' + hashlib.blake2b(raw, digest_size=12).hexdigest() + '"'
-        entry = CachedBody(raw, gzip.compress(raw, 6), etag)
-        rendered.set(key, entry, timeout=24 * 3600)
+    if entry is not None:
+        return entry
+    # One thread renders a page while the others with the same miss wait for it: a write to
+    # a busy thread must not set every worker thread rendering the same page at once.
+    with _render_lock(key):
+        entry = rendered.get(key)
+        if entry is None:
+            raw = render()
+            etag = '"' + hashlib.blake2b(raw, digest_size=12).hexdigest() + '"'
+            entry = CachedBody(raw, gzip.compress(raw, 6), etag)
+            rendered.set(key, entry, timeout=24 * 3600)
+    with _render_locks_guard:
+        _render_locks.pop(key, None)
     return entry
+
+
+_render_locks: dict[str, threading.Lock] = {}
+_render_locks_guard = threading.Lock()
+
+
+def _render_lock(key: str) -> threading.Lock:
+    with _render_locks_guard:
+        return _render_locks.setdefault(key, threading.Lock())
 
 
 def thread_json_body(
