@@ -119,3 +119,25 @@ def test_staff_cannot_rewrite_a_comment_or_its_counters_in_a_form(staff):
 
     comment.refresh_from_db()
     assert (comment.body, comment.score, comment.status) == ("original", 0, "published")
+
+
+def test_spam_with_replies_leaves_a_placeholder_and_a_true_count(
+    client, django_capture_on_commit_callbacks
+):
+    thread = ThreadFactory.create()
+    spam = post_comment(thread, "buy pills", author="Spammer")
+    post_comment(thread, "Please remove this.", parent=spam)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        do_set_status(spam, Comment.Status.SPAM)
+
+    data = read(client, thread)
+    [placeholder] = data["comments"]
+    assert (placeholder["status"], placeholder["html"], placeholder["author"]["name"]) == (
+        "deleted",
+        "",
+        "",
+    )
+    assert placeholder["replies"][0]["html"] == "<p>Please remove this.</p>"
+    assert data["thread"]["count"] == 1
+    assert b"buy pills" not in client.get(f"/api/v1/threads?site=news&uri={thread.uri}").content

@@ -185,14 +185,14 @@ def _count_published(comment: Comment, delta: int) -> None:
 
 def _shift_visibility(comment: Comment, delta: int) -> None:
     """`comment` started (+1) or stopped (-1) showing: its parent shows one reply more or
-    fewer, and a deleted parent that gains its first or loses its last shown reply starts or
-    stops showing as a placeholder, which its own parent counts in turn."""
+    fewer, and an unpublished parent that gains its first or loses its last shown reply
+    starts or stops showing as a placeholder, which its own parent counts in turn."""
     parent_id = comment.parent_id
     while parent_id is not None:
         parent = Comment.objects.select_for_update(of=("self",)).get(pk=parent_id)
         Comment.objects.filter(pk=parent.pk).update(reply_count=F("reply_count") + delta)
         turns_over = parent.reply_count == (0 if delta > 0 else 1)
-        if parent.status != Comment.Status.DELETED or not turns_over:
+        if parent.status == Comment.Status.PUBLISHED or not turns_over:
             break
         parent_id = parent.parent_id
 

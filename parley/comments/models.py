@@ -65,7 +65,7 @@ class Comment(models.Model):
     upvotes = models.PositiveIntegerField(default=0)
     downvotes = models.PositiveIntegerField(default=0)
     score = models.IntegerField(default=0)
-    # Direct replies a thread read shows (published ones, and placeholders of deleted ones).
+    # Direct replies a thread read shows (published ones, and placeholders with replies).
     reply_count = models.PositiveIntegerField(default=0)
     ip_hash = models.CharField(max_length=64, blank=True)
 
@@ -99,16 +99,17 @@ class Comment(models.Model):
 
     @property
     def is_visible(self) -> bool:
-        return self.status == self.Status.PUBLISHED or (
-            self.status == self.Status.DELETED and self.reply_count > 0
-        )
+        """Published, or a placeholder keeping the place of shown replies."""
+        return self.status == self.Status.PUBLISHED or self.reply_count > 0
 
     @property
     def avatar_hash(self) -> str:
         return avatar_hash(self.author_email or f"name:{self.author_name}")
 
 
-VISIBLE = Q(status=Comment.Status.PUBLISHED) | Q(status=Comment.Status.DELETED, reply_count__gt=0)
+# Published comments, and placeholders for unpublished ones (deleted, held, spam) whose
+# replies still show: a moderator's decision on one comment does not hide its answers.
+VISIBLE = Q(status=Comment.Status.PUBLISHED) | Q(reply_count__gt=0)
 
 
 class CommentRevision(models.Model):

@@ -47,10 +47,13 @@ class Node:
     level: int
     in_reply_to: str | None = None
     replies: list["Node"] = field(default_factory=list)
+    in_thread: bool = True
 
     @property
-    def is_deleted(self) -> bool:
-        return self.comment.status == Comment.Status.DELETED
+    def is_placeholder(self) -> bool:
+        """In a thread, an unpublished comment shows only to keep its replies' place: its
+        text and author are not served, and readers see it as deleted."""
+        return self.in_thread and self.comment.status != Comment.Status.PUBLISHED
 
 
 @dataclass
@@ -159,7 +162,7 @@ def avatar_url(comment: Comment) -> str:
 
 def comment_json(node: Node) -> dict[str, Any]:
     c = node.comment
-    deleted = node.is_deleted
+    deleted = node.is_placeholder
     return {
         "id": c.pk,
         "parent": c.parent_id,
@@ -173,7 +176,7 @@ def comment_json(node: Node) -> dict[str, Any]:
         "html": "" if deleted else c.body_html,
         "created_at": c.created_at.isoformat(),
         "edited_at": c.edited_at.isoformat() if c.edited_at else None,
-        "status": c.status,
+        "status": Comment.Status.DELETED.value if deleted else c.status,
         "score": c.score,
         "upvotes": c.upvotes,
         "downvotes": c.downvotes,
@@ -184,7 +187,8 @@ def comment_json(node: Node) -> dict[str, Any]:
 
 def single_comment_json(comment: Comment) -> dict[str, Any]:
     """A comment outside its thread's tree (just posted, edited, or looked up alone)."""
-    return comment_json(Node(comment, min(comment.depth, comment.thread.site.max_depth)))
+    level = min(comment.depth, comment.thread.site.max_depth)
+    return comment_json(Node(comment, level, in_thread=False))
 
 
 def thread_json(page: ThreadPage) -> dict[str, Any]:
