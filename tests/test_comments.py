@@ -513,3 +513,33 @@ def test_a_report_needs_a_known_reason(client):
         client.post_json(f"/comments/{comment_id}/report", {"reason": "meh"}), 422, "invalid"
     )
     assert not Report.objects.exists()
+
+
+def test_behind_a_trusted_proxy_each_reader_has_their_own_limit(client, settings):
+    SiteFactory.create()
+    settings.PARLEY_RATE_LIMITS_ENABLED = True
+    settings.PARLEY_PROXY_COUNT = 1
+
+    def from_address(address, forged=""):
+        chain = f"{forged}, {address}" if forged else address
+        return new_comment(client, headers={"HTTP_X_FORWARDED_FOR": chain}).status_code
+
+    assert [from_address("203.0.113.1") for _ in range(10)] == [201] * 10
+    assert from_address("203.0.113.1") == 429
+    # A forged entry further left does not give the same reader a new address.
+    assert from_address("203.0.113.1", forged="198.51.100.7") == 429
+    client.cookies.clear()  # another reader, at another address
+    assert from_address("203.0.113.2") == 201
+
+
+def test_without_a_trusted_proxy_forwarded_for_is_ignored(client, settings):
+    SiteFactory.create()
+    settings.PARLEY_RATE_LIMITS_ENABLED = True
+
+    statuses = [
+        new_comment(client, headers={"HTTP_X_FORWARDED_FOR": f"203.0.113.{n}"}).status_code
+        for n in range(11)
+    ]
+
+    assert statuses[-1] == 429
+    assert "seconds" in new_comment(client).json()["error"]["message"]

@@ -161,6 +161,10 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# How many reverse proxies in front of Parley append to X-Forwarded-For (0: none, trust
+# only the connection's address).
+PARLEY_PROXY_COUNT = int(os.environ.get("PARLEY_PROXY_COUNT", "0"))
+
 # "off" disables every limit (benchmarks seeding thousands of comments).
 PARLEY_RATE_LIMITS_ENABLED = os.environ.get("PARLEY_RATE_LIMITS", "on") != "off"
 

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.http import JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 def error_response(
@@ -62,8 +63,22 @@ class TooLarge(ParleyError):
 class RateLimited(ParleyError):
     status = 429
     code = "rate_limited"
-    default_message = _("Too many requests. Please wait a minute and try again.")
 
     def __init__(self, retry_after: int = 60) -> None:
         self.retry_after = retry_after
-        super().__init__()
+        minutes = (retry_after + 59) // 60
+        super().__init__(
+            ngettext(
+                "Too many requests. Please try again in %(n)d second.",
+                "Too many requests. Please try again in %(n)d seconds.",
+                retry_after,
+            )
+            % {"n": retry_after}
+            if retry_after < 90
+            else ngettext(
+                "Too many requests. Please try again in %(n)d minute.",
+                "Too many requests. Please try again in %(n)d minutes.",
+                minutes,
+            )
+            % {"n": minutes}
+        )

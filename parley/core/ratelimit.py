@@ -13,10 +13,10 @@ from .errors import RateLimited
 
 # action -> [(scope, requests, window seconds)]
 LIMITS: dict[str, list[tuple[str, int, int]]] = {
-    "reader.new": [("ip", 20, 600)],
     "comment.post": [("ip", 10, 60), ("reader", 10, 60), ("site", 600, 60)],
     "comment.edit": [("ip", 30, 60), ("reader", 30, 60), ("site", 600, 60)],
-    # One address may not push one comment's score far, whatever identities it claims.
+    # One address may not push one comment's score far, whatever reader tokens it sends
+    # (a request without a token is a new reader each time).
     "comment.vote": [
         ("reader", 30, 60),
         ("ip", 120, 60),

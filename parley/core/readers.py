@@ -29,7 +29,6 @@ class Actor:
     ip_hash: str
     user: User | None = None
     origin: str | None = None
-    is_new_reader: bool = False
 
     @property
     def is_staff(self) -> bool:
@@ -53,30 +52,37 @@ def reader_key_from_token(token: str) -> str | None:
 
 
 def actor_for(request: HttpRequest) -> Actor:
-    ip_hash = hash_ip(request.META.get("REMOTE_ADDR", ""))
+    ip_hash = hash_ip(client_ip(request))
     origin = request.headers.get("Origin")
     if origin in (f"{request.scheme}://{request.get_host()}", settings.PUBLIC_URL):
         origin = None  # same-origin: Parley's own pages
     user = getattr(request, "user", None)
     token = request.META.get(READER_HEADER) or request.COOKIES.get(READER_COOKIE) or ""
     key = reader_key_from_token(token) if token else None
-    is_new = key is None
     if key is None:
         token = mint_reader_token()
         key = reader_key_from_token(token)
     assert key is not None
     if user is not None and not isinstance(user, AnonymousUser) and user.is_authenticated:
         return Actor(f"u:{user.pk}", token, ip_hash, user=user, origin=origin)
-    return Actor(key, token, ip_hash, origin=origin, is_new_reader=is_new)
+    return Actor(key, token, ip_hash, origin=origin)
 
 
 def enforce_actor_limits(actor: Actor, action: str, **scopes: str) -> None:
-    """Rate-limit `action` per address and per reader. A reader who arrives without a token
-    also counts against new readers per address, so dropping the cookie (or forging a token)
-    does not buy a fresh allowance of votes or reports."""
-    if actor.is_new_reader:
-        enforce_rate_limit("reader.new", ip=actor.ip_hash)
+    """Rate-limit `action` per address and per reader (and whatever else `scopes` names)."""
     enforce_rate_limit(action, ip=actor.ip_hash, reader=actor.reader_key, **scopes)
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The reader's address. Behind PARLEY_PROXY_COUNT trusted reverse proxies it is the
+    entry those proxies appended to X-Forwarded-For; anything further left a client can
+    forge, so it is never read."""
+    proxies = settings.PARLEY_PROXY_COUNT
+    if proxies:
+        forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
+        if len(forwarded) >= proxies and forwarded[-proxies]:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
 
 
 def remember_reader(request: HttpRequest, response: HttpResponse, actor: Actor) -> None:
