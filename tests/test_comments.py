@@ -543,3 +543,40 @@ def test_without_a_trusted_proxy_forwarded_for_is_ignored(client, settings):
 
     assert statuses[-1] == 429
     assert "seconds" in new_comment(client).json()["error"]["message"]
+
+
+@pytest.mark.parametrize("value", [True, 1.0, "1"])
+def test_a_vote_is_exactly_one_minus_one_or_zero(client, other_reader, value):
+    SiteFactory.create()
+    comment_id = new_comment(client).json()["comment"]["id"]
+
+    assert_error(vote(other_reader, comment_id, value), 422, "invalid")
+    assert not Vote.objects.exists()
+
+
+@pytest.mark.parametrize("body", [b"null", b'"hi"', b"[1]"])
+def test_a_body_that_is_not_a_json_object_is_400(client, body):
+    response = client.post("/api/v1/comments", body, content_type="application/json")
+    assert_error(response, 400, "bad_request")
+
+
+def test_no_votes_in_a_closed_discussion(client, other_reader):
+    SiteFactory.create()
+    comment_id = new_comment(client).json()["comment"]["id"]
+    Thread.objects.update(closed_at=timezone.now())
+
+    assert_error(vote(other_reader, comment_id, 1), 403, "thread_closed")
+    assert not Vote.objects.exists()
+
+
+def test_a_deleted_comment_cannot_be_reported(client, other_reader):
+    SiteFactory.create()
+    posted = new_comment(client).json()
+    client.delete(f"/api/v1/comments/{posted['comment']['id']}", **bearer(posted["edit_token"]))
+
+    response = other_reader.post_json(
+        f"/comments/{posted['comment']['id']}/report", {"reason": "spam"}
+    )
+
+    assert_error(response, 409, "conflict")
+    assert not Report.objects.exists()

@@ -4,6 +4,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from parley.articles.images import make_renditions
@@ -136,11 +137,96 @@ def test_avatars_are_drawn_locally_and_cached_for_good(client):
 
 
 def test_comment_form_refuses_a_post_without_csrf_token():
-    from django.test import Client
-
     browser = Client(HTTP_HOST="127.0.0.1", enforce_csrf_checks=True)
     SiteFactory.create()
     response = browser.post(
         "/comments/post", {"site": "news", "uri": "/x/", "body": "hi", "author_name": "A"}
     )
     assert response.status_code == 403
+
+
+def test_a_post_into_a_discussion_closed_meanwhile_hands_the_text_back(client):
+    article = make_article()
+    ThreadFactory.create(site=article.site, uri=article.uri, closed_at=timezone.now())
+
+    response = client.post(
+        "/comments/post",
+        {
+            "site": "news",
+            "uri": article.uri,
+            "body": "My long careful reply",
+            "author_name": "Ann",
+            "next": article.uri,
+        },
+        follow=True,
+    )
+
+    html = response.content.decode()
+    assert "This discussion is closed to new comments." in html
+    assert "My long careful reply</textarea>" in html
+
+
+def test_a_new_top_level_comment_lands_on_the_newest_page(client):
+    article = make_article()
+
+    response = client.post(
+        "/comments/post",
+        {
+            "site": "news",
+            "uri": article.uri,
+            "body": "Hello",
+            "author_name": "Ann",
+            "next": article.uri + "?sort=oldest&cursor=abc",
+        },
+    )
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(article.uri + "?sort=newest#comment-")
+
+
+def test_a_form_without_its_security_cookie_explains_and_keeps_the_text():
+    browser = Client(HTTP_HOST="127.0.0.1", enforce_csrf_checks=True)
+    article = make_article()
+
+    response = browser.post(
+        "/comments/post",
+        {"site": "news", "uri": article.uri, "body": "Keep me", "author_name": "A"},
+    )
+
+    assert response.status_code == 403
+    assert "security cookie" in response.content.decode()
+    assert "Keep me</textarea>" in response.content.decode()
+
+
+def test_a_missing_page_is_a_friendly_404(client):
+    response = client.get("/articles/nowhere/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+
+
+def test_changing_an_articles_slug_moves_its_discussion(
+    client, admin_user, django_capture_on_commit_callbacks
+):
+    article = make_article(slug="old-slug")
+    post_comment(ThreadFactory.create(site=article.site, uri=article.uri), "kept")
+    client.force_login(admin_user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/admin/articles/article/{article.pk}/change/",
+            {
+                "site": article.site.pk,
+                "slug": "new-slug",
+                "headline": article.headline,
+                "dek": "",
+                "author_name": "Ed",
+                "published_at_0": "2026-01-01",
+                "published_at_1": "10:00",
+                "body": article.body,
+                "figures-TOTAL_FORMS": "0",
+                "figures-INITIAL_FORMS": "0",
+            },
+        )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert "kept" in client.get("/articles/new-slug/").content.decode()

@@ -22,9 +22,17 @@ def front_page(request: HttpRequest) -> HttpResponse:
     )
     for article in articles:
         article.comment_count = counts.get(article.uri, 0)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "articles/front.html",
+        {"articles": articles, "masthead": publication_title(articles)},
+    )
+
+
+def publication_title(articles: list[Article]) -> str:
+    """The site's title where all the articles are one site's (most installs), else Parley."""
     sites = {article.site for article in articles}
-    masthead = str(sites.pop()) if len(sites) == 1 else None
-    return render(request, "articles/front.html", {"articles": articles, "masthead": masthead})
+    return str(sites.pop()) if len(sites) == 1 else "Parley"
 
 
 def article_page(request: HttpRequest, slug: str) -> HttpResponse:
@@ -56,12 +64,14 @@ def article_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 class ArticleFeed(Feed):
     feed_type = Atom1Feed
-    title = "Parley"
     link = "/"
     subtitle = "Latest articles"
 
     def items(self) -> list[Article]:
-        return list(Article.objects.published()[:20])
+        return list(Article.objects.published().select_related("site")[:20])
+
+    def title(self) -> str:
+        return publication_title(self.items())
 
     def item_title(self, item: Article) -> str:
         return item.headline

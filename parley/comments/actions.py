@@ -262,6 +262,19 @@ def do_delete_comment(comment: Comment) -> None:
     do_set_status(comment, Comment.Status.DELETED)
 
 
+def do_move_thread(site: Site, old_uri: str, new_uri: str) -> None:
+    """A page changed its address (an article's slug): its discussion moves with it."""
+    thread = Thread.objects.select_related("site").filter(site=site, uri=old_uri).first()
+    if thread is None:
+        return
+    if Thread.objects.filter(site=site, uri=new_uri).exists():
+        raise Conflict(_("A discussion exists at %(uri)s already.") % {"uri": new_uri})
+    thread.uri = new_uri
+    thread.save(update_fields=["uri"])
+    transaction.on_commit(lambda: reads.invalidate(site.name, old_uri))
+    _invalidate_on_commit(thread)
+
+
 def do_close_thread(thread: Thread, *, closed: bool) -> None:
     """A closed thread keeps its comments on show and takes no new ones or edits."""
     thread.closed_at = timezone.now() if closed else None
@@ -290,6 +303,8 @@ def check_vote(actor: Actor, comment_id: int, value: int) -> VoteResult:
         )
         if comment.status != Comment.Status.PUBLISHED:
             raise Conflict(_("Only published comments can be voted on."))
+        if comment.thread.is_closed:
+            raise ThreadClosed()
         if comment.reader_key == actor.reader_key or (
             actor.user is not None and comment.account_id == actor.user.pk
         ):

@@ -1,6 +1,7 @@
 from typing import Literal
 
 from ninja import Field, Schema
+from pydantic import field_validator
 
 from .actions import Draft
 
@@ -85,6 +86,14 @@ class EditIn(Schema):
 
 class VoteIn(Schema):
     value: Literal[1, -1, 0]
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def exactly_an_integer(cls, value: object) -> object:
+        # true, 1.0 and "1" would otherwise pass as 1.
+        if type(value) is not int:
+            raise ValueError("must be the number 1, -1 or 0")
+        return value
 
 
 class VoteOut(Schema):

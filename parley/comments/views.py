@@ -1,4 +1,5 @@
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -36,7 +37,7 @@ def thread_options(request: HttpRequest) -> dict:
     sort = request.GET.get("sort", "newest")
     return {
         "sort": sort if sort in reads.SORTS else "newest",
-        "limit": reads.MAX_LIMIT if request.GET.get("all") else reads.DEFAULT_LIMIT,
+        "limit": reads.MAX_LIMIT if request.GET.get("all") == "1" else reads.DEFAULT_LIMIT,
         "cursor": request.GET.get("cursor") or None,
     }
 
@@ -64,6 +65,9 @@ def post_comment_form(request: HttpRequest) -> HttpResponse:
             if comment.status == comment.Status.PUBLISHED:
                 messages.success(request, _("Your comment is published."))
                 anchor = f"#comment-{comment.pk}"
+                if comment.parent_id is None:
+                    # A new top-level comment is first on the first page of the newest.
+                    next_url = urlsplit(next_url).path + "?sort=newest"
             else:
                 messages.info(
                     request,

@@ -49,12 +49,19 @@ def _field_name(location: tuple[Any, ...]) -> str:
 
 @api.exception_handler(ValidationError)
 def validation_error(request: HttpRequest, error: ValidationError) -> HttpResponse:
-    if any(tuple(item.get("loc", ())) == ("body", "data") for item in error.errors):
+    if request.method in ("POST", "PATCH") and not _is_json_object(request.body):
         return error_response(400, "bad_request", _("The request needs a JSON object as body."))
     fields: dict[str, str] = {}
     for item in error.errors:
         fields.setdefault(_field_name(tuple(item.get("loc", ()))), str(item.get("msg", "")))
     return error_response(422, "invalid", _("Please correct the marked fields."), fields)
+
+
+def _is_json_object(body: bytes) -> bool:
+    try:
+        return isinstance(orjson.loads(body), dict)
+    except orjson.JSONDecodeError:
+        return False
 
 
 @api.exception_handler(RequestDataTooBig)

@@ -152,6 +152,7 @@ MEDIA_ROOT = DATA_DIR / "media"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGIN_URL = "/admin/login/"
+CSRF_FAILURE_VIEW = "parley.core.views.csrf_failure"
 
 # A JSON write is small; a larger request is refused before it is parsed (answered 413).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024

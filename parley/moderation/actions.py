@@ -21,6 +21,8 @@ def check_report_comment(actor: Actor, comment_id: int, reason: str, note: str) 
     try:
         with transaction.atomic(durable=True):
             comment = access_comment(actor, comment_id)
+            if comment.status != comment.Status.PUBLISHED:
+                raise Conflict(_("Only published comments can be reported."))
             enforce_actor_limits(actor, "comment.report", site=comment.thread.site.name)
             # One open report per comment and address: a moderator needs it once, and a
             # reader who drops the cookie must not fill the queue with copies.
