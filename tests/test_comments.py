@@ -214,7 +214,7 @@ def test_an_origin_the_site_does_not_allow_is_403(client):
 
     response = new_comment(client, headers={"HTTP_ORIGIN": "https://evil.example"})
 
-    assert_error(response, 403, "forbidden")
+    assert_error(response, 403, "origin_not_allowed")
     assert not Comment.objects.exists()
 
 

@@ -1,22 +1,48 @@
 """Checked look-ups: a missing object and one the actor may not see answer alike."""
 
 from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from parley.core.errors import Forbidden, NotFound
-from parley.core.readers import Actor
+from parley.core.readers import Actor, foreign_origin
 from parley.sites.models import Site
+from parley.sites.origins import cached_site
 
 from .models import Comment, Thread
+
+
+class OriginNotAllowed(Forbidden):
+    code = "origin_not_allowed"
+
+    def __init__(self, origin: str, site: Site) -> None:
+        super().__init__(
+            _(
+                "Comments of “%(site)s” cannot be shown or posted on %(origin)s. The publisher "
+                "can allow this address in Parley (parley site add … --origin, or the admin)."
+            )
+            % {"origin": origin, "site": site}
+        )
 
 
 def access_site(actor: Actor, name: str) -> Site:
     try:
         site = Site.objects.get(name=name)
     except Site.DoesNotExist:
-        raise NotFound(f"There is no site named “{name}”.") from None
+        raise NotFound(_("There is no site named “%(name)s”.") % {"name": name}) from None
     if actor.origin is not None and not site.allows_origin(actor.origin):
-        raise Forbidden(f"This site does not allow comments from {actor.origin}.")
+        raise OriginNotAllowed(actor.origin, site)
     return site
+
+
+def check_read_origin(request: HttpRequest, site_name: str) -> None:
+    """A thread is read from Parley's own pages or from an origin its site allows."""
+    origin = foreign_origin(request)
+    if origin is None:
+        return
+    site = cached_site(site_name)
+    if site is not None and not site.allows_origin(origin):
+        raise OriginNotAllowed(origin, site)
 
 
 def access_comment(
@@ -29,13 +55,13 @@ def access_comment(
     try:
         comment = comments.get(pk=comment_id)
     except Comment.DoesNotExist:
-        raise NotFound("That comment does not exist.") from None
+        raise NotFound(_("That comment does not exist.")) from None
     if thread is not None and comment.thread_id != thread.pk:
-        raise NotFound("That comment does not exist in this thread.")
+        raise NotFound(_("That comment does not exist in this thread."))
     if comment.status not in (Comment.Status.PUBLISHED, Comment.Status.DELETED) and not (
         actor.is_staff or comment.reader_key == actor.reader_key
     ):
-        raise NotFound("That comment does not exist.")
+        raise NotFound(_("That comment does not exist."))
     if actor.origin is not None and not comment.thread.site.allows_origin(actor.origin):
-        raise Forbidden(f"This site does not allow comments from {actor.origin}.")
+        raise OriginNotAllowed(actor.origin, comment.thread.site)
     return comment

@@ -2,11 +2,12 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from ninja.params import Header
 
+from parley.core.compressed import Compressed, serve_compressed
 from parley.core.readers import Actor, actor_for, remember_reader
 from parley.core.schemas import ERRORS
 
 from . import reads
-from .access import access_comment
+from .access import access_comment, check_read_origin
 from .actions import (
     check_delete_comment,
     check_edit_comment,
@@ -39,22 +40,9 @@ class ThreadQuery(Schema):
     cursor: str | None = None
 
 
-def cached_response(
-    request: HttpRequest, body: reads.CachedBody, content_type: str
-) -> HttpResponse:
-    """Serve a cached body: 304 when the client has it, gzip when the client takes it."""
-    if request.headers.get("If-None-Match") == body.etag:
-        response = HttpResponse(status=304)
-    elif "gzip" in request.headers.get("Accept-Encoding", ""):
-        response = HttpResponse(body.gzipped, content_type=content_type)
-        response["Content-Encoding"] = "gzip"
-    else:
-        response = HttpResponse(body.raw, content_type=content_type)
-    response["ETag"] = body.etag
-    response["Vary"] = "Accept-Encoding"
+def cached_response(request: HttpRequest, body: Compressed, content_type: str) -> HttpResponse:
     # Readers must see a new comment at once: revalidate every time (cheap with the ETag).
-    response["Cache-Control"] = "no-cache"
-    return response
+    return serve_compressed(request, body, content_type, "no-cache")
 
 
 @router.get(
@@ -63,6 +51,7 @@ def cached_response(
     summary="Read a page of a thread, replies nested",
 )
 def read_thread(request: HttpRequest, query: Query[ThreadQuery]) -> HttpResponse:
+    check_read_origin(request, query.site)
     body = reads.thread_json_body(query.site, query.uri, query.sort, query.limit, query.cursor)
     return cached_response(request, body, "application/json")
 

@@ -2,6 +2,8 @@
 
 from django.template.loader import render_to_string
 
+from parley.core.compressed import Compressed
+
 from . import reads
 
 
@@ -11,7 +13,7 @@ def thread_fragment(
     sort: reads.Sort = "newest",
     limit: int = reads.DEFAULT_LIMIT,
     cursor: str | None = None,
-) -> reads.CachedBody:
+) -> Compressed:
     def render() -> bytes:
         page = reads.load_page(site_name, uri, sort, limit, cursor)
         html = render_to_string(

@@ -7,7 +7,6 @@ replaces in the cache all processes share.
 
 import base64
 import binascii
-import gzip
 import hashlib
 import threading
 import time
@@ -23,6 +22,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from parley.core.compressed import Compressed
 from parley.core.errors import Invalid, NotFound
 from parley.sites.models import Site
 
@@ -210,13 +210,6 @@ def thread_json(page: ThreadPage) -> dict[str, Any]:
 # --- cache --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CachedBody:
-    raw: bytes
-    gzipped: bytes
-    etag: str
-
-
 def _generation_key(site_name: str, uri: str) -> str:
     digest = hashlib.sha256(f"{site_name}\n{uri}".encode()).hexdigest()[:32]
     return f"thread-gen:{digest}"
@@ -228,7 +221,7 @@ def invalidate(site_name: str, uri: str) -> None:
 
 def cached_body(
     kind: str, site_name: str, uri: str, params: tuple[Any, ...], render: Callable[[], bytes]
-) -> CachedBody:
+) -> Compressed:
     """The rendered body for (`kind`, thread, params), from the cache when the thread has not
     changed since it was stored; `render()` builds the bytes on a miss."""
     gen_key = _generation_key(site_name, uri)
@@ -248,9 +241,7 @@ def cached_body(
     with _render_lock(key):
         entry = rendered.get(key)
         if entry is None:
-            raw = render()
-            etag = '"' + hashlib.blake2b(raw, digest_size=12).hexdigest() + '"'
-            entry = CachedBody(raw, gzip.compress(raw, 6), etag)
+            entry = Compressed.of(render())
             rendered.set(key, entry, timeout=24 * 3600)
     with _render_locks_guard:
         _render_locks.pop(key, None)
@@ -272,7 +263,7 @@ def thread_json_body(
     sort: Sort = "newest",
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
-) -> CachedBody:
+) -> Compressed:
     """The JSON of a page of a thread, as `/api/v1/threads` serves it."""
 
     def render() -> bytes:

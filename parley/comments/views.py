@@ -11,6 +11,7 @@ from parley.core.errors import Invalid, ParleyError
 from parley.core.readers import actor_for, remember_reader
 
 from . import reads
+from .access import check_read_origin
 from .actions import check_post_comment
 from .api import cached_response
 from .forms import CommentForm
@@ -28,6 +29,7 @@ def thread_fragment_view(request: HttpRequest) -> HttpResponse:
     site, uri = request.GET.get("site", ""), request.GET.get("uri", "")
     if not site or not uri:
         raise Invalid(_("Give a site and a uri."))
+    check_read_origin(request, site)
     body = thread_fragment(site, uri, **thread_options(request))
     return cached_response(request, body, "text/html; charset=utf-8")
 

@@ -55,10 +55,12 @@ INSTALLED_APPS = [
     "parley.articles",
     "parley.comments",
     "parley.moderation",
+    "parley.embed",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "parley.embed.middleware.CorsMiddleware",
     "parley.core.middleware.ApiErrorShapeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",

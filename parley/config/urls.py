@@ -6,6 +6,7 @@ from django.views.static import serve
 from parley.articles import views as articles
 from parley.comments import views as comments
 from parley.core import views as core
+from parley.embed import views as embed
 
 from .api import api
 
@@ -20,6 +21,7 @@ urlpatterns = [
     path("fragments/thread", comments.thread_fragment_view, name="thread-fragment"),
     path("comments/post", comments.post_comment_form, name="post-comment"),
     path("avatars/<str:digest>.svg", core.avatar, name="avatar"),
+    path("embed.js", embed.embed_js, name="embed-js"),
     path("admin/", admin.site.urls),
     # Uploaded images: a small install has no separate file server in front of it.
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),

@@ -53,9 +53,7 @@ def reader_key_from_token(token: str) -> str | None:
 
 def actor_for(request: HttpRequest) -> Actor:
     ip_hash = hash_ip(client_ip(request))
-    origin = request.headers.get("Origin")
-    if origin in (f"{request.scheme}://{request.get_host()}", settings.PUBLIC_URL):
-        origin = None  # same-origin: Parley's own pages
+    origin = foreign_origin(request)
     user = getattr(request, "user", None)
     token = request.META.get(READER_HEADER) or request.COOKIES.get(READER_COOKIE) or ""
     key = reader_key_from_token(token) if token else None
@@ -66,6 +64,14 @@ def actor_for(request: HttpRequest) -> Actor:
     if user is not None and not isinstance(user, AnonymousUser) and user.is_authenticated:
         return Actor(f"u:{user.pk}", token, ip_hash, user=user, origin=origin)
     return Actor(key, token, ip_hash, origin=origin)
+
+
+def foreign_origin(request: HttpRequest) -> str | None:
+    """The page's origin when another site's page sent the request; None for Parley's own."""
+    origin = request.headers.get("Origin")
+    if origin in (f"{request.scheme}://{request.get_host()}", settings.PUBLIC_URL):
+        return None
+    return origin
 
 
 def enforce_actor_limits(actor: Actor, action: str, **scopes: str) -> None:

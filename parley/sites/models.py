@@ -1,3 +1,4 @@
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.validators import MinValueValidator
@@ -31,6 +32,12 @@ class Site(models.Model):
 
     def __str__(self) -> str:
         return self.title or self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        from .origins import forget_site  # origins imports this module
+
+        forget_site(self.name)
 
     def allows_origin(self, origin: str) -> bool:
         """Embedding origins are the configured ones plus http(s) on the site's domains."""

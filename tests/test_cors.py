@@ -1,0 +1,96 @@
+"""The widget on a publisher's page reads and writes across origins; other pages are told no."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from parley.sites.origins import forget_site
+from tests.factories import SiteFactory, ThreadFactory, post_comment
+
+pytestmark = pytest.mark.django_db
+
+ALLOWED = "https://blog.example"
+
+
+@pytest.fixture(autouse=True)
+def _forget_cached_sites():
+    yield
+    forget_site("news")
+
+
+def test_preflight_allows_the_widgets_headers(client):
+    response = client.options(
+        "/api/v1/comments",
+        HTTP_ORIGIN=ALLOWED,
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="content-type, x-parley-reader",
+    )
+
+    assert response.status_code == 204
+    assert response["Access-Control-Allow-Origin"] == ALLOWED
+    assert "X-Parley-Reader" in response["Access-Control-Allow-Headers"]
+    assert "PATCH" in response["Access-Control-Allow-Methods"]
+    assert "Access-Control-Allow-Credentials" not in response
+
+
+def test_an_allowed_origin_reads_the_thread_and_its_fragment(client):
+    thread = ThreadFactory.create(uri="/story/")
+    post_comment(thread, "hello")
+
+    for path in ("/api/v1/threads", "/fragments/thread"):
+        response = client.get(path, {"site": "news", "uri": "/story/"}, HTTP_ORIGIN=ALLOWED)
+        assert response.status_code == 200
+        assert response["Access-Control-Allow-Origin"] == ALLOWED
+        assert "Origin" in response["Vary"]
+
+
+def test_an_origin_the_site_does_not_allow_gets_a_readable_403(client):
+    SiteFactory.create()
+
+    response = client.get(
+        "/fragments/thread",
+        {"site": "news", "uri": "/story/"},
+        HTTP_ORIGIN="https://copycat.example",
+    )
+
+    assert response.status_code == 403
+    # The widget must be able to read the refusal to show it on the page.
+    assert response["Access-Control-Allow-Origin"] == "https://copycat.example"
+    api = client.get(
+        "/api/v1/threads", {"site": "news", "uri": "/story/"}, HTTP_ORIGIN="https://copycat.example"
+    )
+    assert api.json()["error"]["code"] == "origin_not_allowed"
+    assert "copycat.example" in api.json()["error"]["message"]
+
+
+def test_a_warm_cross_origin_read_still_costs_no_query(client):
+    thread = ThreadFactory.create(uri="/story/")
+    post_comment(thread)
+    client.get("/api/v1/threads", {"site": "news", "uri": "/story/"}, HTTP_ORIGIN=ALLOWED)
+
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/api/v1/threads", {"site": "news", "uri": "/story/"}, HTTP_ORIGIN=ALLOWED)
+
+    assert len(queries) == 0
+
+
+def test_allowing_an_origin_takes_effect_at_once(client):
+    site = SiteFactory.create()
+    url = "/api/v1/threads"
+    params = {"site": "news", "uri": "/story/"}
+    assert client.get(url, params, HTTP_ORIGIN="https://new.example").status_code == 403
+
+    site.origins = [*site.origins, "https://new.example"]
+    site.save()
+
+    assert client.get(url, params, HTTP_ORIGIN="https://new.example").status_code == 200
+
+
+def test_embed_js_is_one_cacheable_compressed_script(client):
+    response = client.get("/embed.js", HTTP_ACCEPT_ENCODING="gzip")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    assert response["Content-Encoding"] == "gzip"
+    assert "max-age" in response["Cache-Control"]
+    assert client.get("/embed.js", HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
