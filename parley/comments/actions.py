@@ -19,7 +19,7 @@ from parley.sites.models import Site
 
 from . import reads
 from .access import access_comment, access_site
-from .models import Comment, CommentRevision, Thread, Vote
+from .models import Comment, CommentRevision, Subscription, Thread, Vote
 
 _EDIT_SALT = "parley.comment.edit"
 MAX_QUOTE_LENGTH = 2000
@@ -333,3 +333,34 @@ def do_vote(comment: Comment, reader_key: str, value: int) -> None:
         upvotes=F("upvotes") + up, downvotes=F("downvotes") + down, score=F("score") + up - down
     )
     _invalidate_on_commit(comment.thread)
+
+
+def check_subscribe(actor: Actor, site_name: str, uri: str, email: str, kind: str) -> str:
+    """Record a "Notify of" request; return what the reader is told will happen."""
+    site = access_site(actor, site_name)
+    errors: dict[str, str] = {}
+    try:
+        validate_email(email)
+    except ValidationError:
+        errors["email"] = _("That is not an e-mail address.")
+    if kind not in Subscription.Kind.values:
+        errors["kind"] = _("Choose new follow-up comments or new replies to my comments.")
+    if not uri.startswith("/") or len(uri) > 500:
+        errors["uri"] = _("A page path starts with / and has at most 500 characters.")
+    if errors:
+        raise Invalid(_("Please correct the marked fields."), fields=errors)
+    enforce_actor_limits(actor, "subscription.create", site=site.name)
+    with transaction.atomic(durable=True):
+        subscription, _created = Subscription.objects.get_or_create(
+            site=site,
+            uri=uri,
+            email=email.strip().lower(),
+            kind=kind,
+            defaults={"reader_key": actor.reader_key},
+        )
+    if subscription.confirmed_at is not None:
+        return _("You are already subscribed.")
+    return _(
+        "Saved. Before we send you anything, %(email)s gets an e-mail with a link to "
+        "confirm; nothing is sent if you do not confirm."
+    ) % {"email": subscription.email}

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .actions import do_close_thread, do_delete_comment, do_set_status
-from .models import Comment, CommentRevision, Thread
+from .models import Comment, CommentRevision, Subscription, Thread
 
 
 @admin.register(Thread)
@@ -122,3 +122,15 @@ class CommentAdmin(admin.ModelAdmin):
     @admin.action(description=_("Delete (keeps a placeholder where there are replies)"))
     def delete_comments(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
         self._apply(request, queryset, do_delete_comment)
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["email", "kind", "uri", "site", "created_at", "confirmed_at"]
+    list_filter = ["kind", "site"]
+    search_fields = ["email", "uri"]
+    readonly_fields = ["site", "uri", "email", "kind", "created_at", "confirmed_at"]
+    exclude = ["reader_key"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

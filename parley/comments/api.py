@@ -12,6 +12,7 @@ from .actions import (
     check_delete_comment,
     check_edit_comment,
     check_post_comment,
+    check_subscribe,
     check_vote,
     edit_token_for,
     verify_edit_token,
@@ -23,6 +24,8 @@ from .schemas import (
     CountsOut,
     EditIn,
     PostedOut,
+    SubscriptionIn,
+    SubscriptionOut,
     ThreadOut,
     VoteIn,
     VoteOut,
@@ -142,3 +145,17 @@ def vote(request: HttpRequest, response: HttpResponse, comment_id: int, data: Vo
     result = check_vote(actor, comment_id, data.value)
     remember_reader(request, response, actor)
     return VoteOut(**result.__dict__)
+
+
+@router.post(
+    "/subscriptions",
+    response={202: SubscriptionOut, **ERRORS},
+    summary="Ask to be e-mailed about new comments or replies (confirmed by e-mail first)",
+)
+def subscribe(
+    request: HttpRequest, response: HttpResponse, data: SubscriptionIn
+) -> Status[SubscriptionOut]:
+    actor = actor_for(request)
+    message = check_subscribe(actor, data.site, data.uri, data.email, data.kind)
+    remember_reader(request, response, actor)
+    return Status(202, SubscriptionOut(message=message))

@@ -141,3 +141,30 @@ class Vote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.value:+d} on comment {self.comment_id}"
+
+
+class Subscription(models.Model):
+    """A reader's "Notify of" request. Nothing is sent until the address is confirmed; the
+    confirmation e-mail and delivery belong to notifications (issue #6)."""
+
+    class Kind(models.TextChoices):
+        THREAD = "thread", _("New follow-up comments")
+        REPLIES = "replies", _("New replies to my comments")
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="subscriptions")
+    uri = models.CharField(max_length=500)
+    email = models.EmailField()
+    kind = models.CharField(max_length=10, choices=Kind)
+    reader_key = models.CharField(max_length=80)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "uri", "email", "kind"], name="subscription_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email}: {self.kind} on {self.uri}"

@@ -105,3 +105,14 @@ class VoteOut(Schema):
 
 class CountsOut(Schema):
     counts: dict[str, int]
+
+
+class SubscriptionIn(Schema):
+    site: str = Field(max_length=50)
+    uri: str = Field(max_length=500)
+    email: str = Field(max_length=254)
+    kind: Literal["thread", "replies"]
+
+
+class SubscriptionOut(Schema):
+    message: str = Field(description="What will happen next, in the reader's language")

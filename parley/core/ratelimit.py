@@ -23,6 +23,7 @@ LIMITS: dict[str, list[tuple[str, int, int]]] = {
         ("ip_comment", 10, 3600),
         ("site", 3000, 60),
     ],
+    "subscription.create": [("ip", 10, 600), ("site", 300, 60)],
     "comment.report": [("reader", 10, 300), ("ip", 30, 300), ("site", 600, 60)],
 }
 
