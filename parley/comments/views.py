@@ -1,8 +1,10 @@
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -25,13 +27,20 @@ AUTHOR_FIELDS = ("author_name", "author_email", "author_url")
 
 @require_GET
 def thread_fragment_view(request: HttpRequest) -> HttpResponse:
-    """GET /fragments/thread?site=&uri=&sort=&cursor=&all=1 — the thread as HTML."""
+    """GET /fragments/thread?site=&uri=&sort=&cursor=&all=1&lang= — the thread as HTML, in
+    the embedding page's language when `lang` names one Parley speaks."""
     site, uri = request.GET.get("site", ""), request.GET.get("uri", "")
     if not site or not uri:
         raise Invalid(_("Give a site and a uri."))
     check_read_origin(request, site)
-    body = thread_fragment(site, uri, **thread_options(request))
-    return cached_response(request, body, "text/html; charset=utf-8")
+    language = request.GET.get("lang", "").lower()
+    if language not in dict(settings.LANGUAGES):
+        language = translation.get_language()
+    with translation.override(language):
+        body = thread_fragment(site, uri, **thread_options(request))
+    response = cached_response(request, body, "text/html; charset=utf-8")
+    response["Content-Language"] = language
+    return response
 
 
 def thread_options(request: HttpRequest) -> dict:
