@@ -63,6 +63,26 @@ def test_an_origin_the_site_does_not_allow_gets_a_readable_403(client):
     assert "copycat.example" in api.json()["error"]["message"]
 
 
+def test_a_reader_who_votes_before_posting_gets_a_token_to_keep(client, other_reader):
+    thread = ThreadFactory.create(uri="/story/")
+    comment = post_comment(thread)
+
+    first = other_reader.post_json(
+        f"/comments/{comment.pk}/vote", {"value": 1}, HTTP_ORIGIN=ALLOWED
+    )
+    token = first["X-Parley-Reader"]
+    other_reader.cookies.clear()  # cross-origin: no cookie comes back
+    again = other_reader.post_json(
+        f"/comments/{comment.pk}/vote",
+        {"value": 0},
+        HTTP_ORIGIN=ALLOWED,
+        HTTP_X_PARLEY_READER=token,
+    )
+
+    assert "X-Parley-Reader" in first["Access-Control-Expose-Headers"]
+    assert again.json() == {"score": 0, "upvotes": 0, "downvotes": 0, "value": 0}
+
+
 def test_a_warm_cross_origin_read_still_costs_no_query(client):
     thread = ThreadFactory.create(uri="/story/")
     post_comment(thread)

@@ -92,7 +92,9 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def remember_reader(request: HttpRequest, response: HttpResponse, actor: Actor) -> None:
-    """Keep the reader's token as a first-party cookie where the browser allows it."""
+    """Hand the reader's token back: as a first-party cookie where the browser allows it, and
+    as the X-Parley-Reader header for the cross-origin widget, which keeps it itself."""
+    response["X-Parley-Reader"] = actor.reader_token
     if request.COOKIES.get(READER_COOKIE) != actor.reader_token:
         response.set_cookie(
             READER_COOKIE,

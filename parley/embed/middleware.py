@@ -30,7 +30,7 @@ class CorsMiddleware:
             response["Access-Control-Max-Age"] = "86400"
         else:
             response = self.get_response(request)
-            response["Access-Control-Expose-Headers"] = "ETag, Retry-After"
+            response["Access-Control-Expose-Headers"] = "ETag, Retry-After, X-Parley-Reader"
         response["Access-Control-Allow-Origin"] = origin
         response["Vary"] = ", ".join(filter(None, [response.get("Vary"), "Origin"]))
         return response
