@@ -8,6 +8,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from parley.articles.demo import seed_demo
 from parley.comments.models import Comment
+from tests.browser.axe import serious_violations
 
 ARTICLE = "/articles/why-the-teyra-crossing-stalled/"
 
@@ -132,3 +133,29 @@ def test_a_failed_reply_stays_a_reply_and_the_name_is_remembered(page: Page):
     reply = first.locator(".parley-replies .parley-comment", has_text="A reply without a name.")
     expect(reply).to_be_visible()
     expect(page.get_by_role("textbox", name="Name")).to_have_value("Named Now")
+
+
+@pytest.fixture
+def checked_page(browser: Browser, live_server, transactional_db, settings) -> Iterator[Page]:
+    """JavaScript on, only so that axe-core itself can run in the page."""
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
+    seed_demo()
+    context = browser.new_context(base_url=live_server.url)
+    yield context.new_page()
+    context.close()
+
+
+def test_axe_finds_no_serious_accessibility_problem_on_the_article(checked_page: Page):
+    checked_page.goto(ARTICLE)
+
+    assert serious_violations(checked_page) == []
+
+
+def test_axe_is_also_clean_on_a_phone_with_a_reply_box_open(checked_page: Page):
+    page = checked_page
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.goto(ARTICLE + "?sort=oldest")
+    page.get_by_role("link", name="Reply").first.click()
+
+    assert serious_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375

@@ -1,0 +1,23 @@
+"""Runs axe-core (npm, installed by scripts/test into tests/browser/node_modules) in a page."""
+
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page
+
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def serious_violations(page: Page, context: str | None = None) -> list[dict[str, Any]]:
+    """axe's violations of impact serious or critical, each with the offending nodes."""
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate(
+        "async (context) => await axe.run(context || document, "
+        "{resultTypes: ['violations']})",
+        context,
+    )
+    return [
+        {"id": v["id"], "help": v["help"], "nodes": [n["html"][:200] for n in v["nodes"]]}
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
