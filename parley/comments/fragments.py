@@ -1,5 +1,6 @@
 """The thread as an HTML fragment: the one renderer for Parley's own pages and the widget."""
 
+from django.conf import settings
 from django.template.loader import render_to_string
 
 from parley.core.compressed import Compressed
@@ -18,7 +19,12 @@ def thread_fragment(
         page = reads.load_page(site_name, uri, sort, limit, cursor)
         html = render_to_string(
             "comments/thread.html",
-            {"page": page, "sorts": reads.SORTS, "is_all": limit == reads.MAX_LIMIT},
+            {
+                "page": page,
+                "sorts": reads.SORTS,
+                "is_all": limit == reads.MAX_LIMIT,
+                "stream_url": settings.PARLEY_STREAM_URL,
+            },
         )
         return html.encode()
 

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from parley.core.compressed import Compressed
 from parley.core.errors import Invalid, NotFound
+from parley.realtime import hub
 from parley.sites.models import Site
 
 from .models import VISIBLE, Comment, Thread
@@ -216,7 +217,14 @@ def _generation_key(site_name: str, uri: str) -> str:
 
 
 def invalidate(site_name: str, uri: str) -> None:
-    cache.set(_generation_key(site_name, uri), time.time_ns(), timeout=None)
+    """After a committed write: readers get a fresh page, live streams a wake-up."""
+    key = _generation_key(site_name, uri)
+    cache.set(key, time.time_ns(), timeout=None)
+    hub.publish(key)
+
+
+def stream_channel(site_name: str, uri: str) -> str:
+    return _generation_key(site_name, uri)
 
 
 def cached_body(

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "parley.sites",
     "parley.articles",
     "parley.comments",
+    "parley.realtime",
     "parley.moderation",
     "parley.embed",
 ]
@@ -170,6 +171,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Where browsers open a thread's live stream (set by `parley serve`; see README).
+PARLEY_STREAM_URL = os.environ.get("PARLEY_STREAM_URL", "")
 
 # How many reverse proxies in front of Parley append to X-Forwarded-For (0: none, trust
 # only the connection's address).

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from parley.comments.stream import STREAM_PATH
+
 
 def _stop(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
@@ -23,10 +25,21 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=2)
         parser.add_argument("--no-worker", action="store_true", help="no background task worker")
+        parser.add_argument(
+            "--stream-port", type=int, help="live-update server's port (default: --port + 1)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
-        env = {**os.environ, "PARLEY_DATA_DIR": str(settings.DATA_DIR)}
+        stream_port = options["stream_port"] or options["port"] + 1
+        env = {
+            **os.environ,
+            "PARLEY_DATA_DIR": str(settings.DATA_DIR),
+            # Where readers' browsers open the live stream; behind a reverse proxy, set it to
+            # the public address the proxy forwards to the stream server.
+            "PARLEY_STREAM_URL": settings.PARLEY_STREAM_URL
+            or f"http://{options['host']}:{stream_port}{STREAM_PATH}",
+        }
         server_cmd = [
             sys.executable,
             "-m",
@@ -54,7 +67,30 @@ class Command(BaseCommand):
                 children.append(subprocess.Popen(worker_cmd, env=env))  # noqa: S603
             server = subprocess.Popen(server_cmd, env=env)  # noqa: S603
             children.append(server)
-            self.stdout.write(f"Parley is serving http://{options['host']}:{options['port']}/")
+            # Live streams are long-lived: an async server of their own, so that a reader
+            # holding one open does not hold a WSGI worker thread.
+            stream_cmd = [
+                sys.executable,
+                "-m",
+                "granian",
+                "--interface",
+                "asgi",
+                "--no-ws",
+                "--host",
+                options["host"],
+                "--port",
+                str(stream_port),
+                "--workers",
+                "1",
+                "--log-level",
+                "warning",
+                "parley.config.stream_asgi:application",
+            ]
+            children.append(subprocess.Popen(stream_cmd, env=env))  # noqa: S603
+            self.stdout.write(
+                f"Parley is serving http://{options['host']}:{options['port']}/ "
+                f"(live updates on port {stream_port})"
+            )
             server.wait()
         except KeyboardInterrupt:
             pass

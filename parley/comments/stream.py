@@ -1,0 +1,163 @@
+"""Live updates: GET /api/v1/threads/stream?site=&uri= as Server-Sent Events.
+
+A plain ASGI app, served by its own small async server process (`parley serve` starts it):
+Django's ASGI path measured 2.5x slower than WSGI here for ordinary requests, and a reader
+holding a stream open must not hold a WSGI worker thread. Each event is one newly published
+comment, with the comment's id as the event id, so a reconnecting EventSource (which sends
+Last-Event-ID) resumes where it stopped and misses nothing. Held comments are never sent.
+"""
+
+import asyncio
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from parley.core.errors import Invalid, NotFound, ParleyError
+from parley.realtime.hub import hub
+from parley.sites.origins import cached_site
+
+from .access import OriginNotAllowed
+from .models import Comment, Thread
+from .reads import single_comment_json, stream_channel
+
+STREAM_PATH = "/api/v1/threads/stream"
+HEARTBEAT_SECONDS = 15
+MAX_EVENTS_PER_WAKE = 200
+RECONNECT_MS = 2000
+
+Scope = dict[str, Any]
+
+
+def _check_open(site_name: str, uri: str, origin: str | None) -> None:
+    site = cached_site(site_name)
+    if site is None:
+        raise NotFound(_("There is no site named “%(name)s”.") % {"name": site_name})
+    own_pages = origin in (None, settings.PUBLIC_URL)
+    if not own_pages and origin is not None and not site.allows_origin(origin):
+        raise OriginNotAllowed(origin, site)
+
+
+def _latest_id(site_name: str, uri: str) -> int:
+    latest = Comment.objects.filter(
+        thread__site__name=site_name, thread__uri=uri, status=Comment.Status.PUBLISHED
+    ).aggregate(latest=Max("pk"))["latest"]
+    return latest or 0
+
+
+def _published_since(site_name: str, uri: str, after_id: int) -> list[tuple[int, bytes]]:
+    """Comments published in the thread with an id above `after_id`, as SSE data."""
+    comments = list(
+        Comment.objects.filter(
+            thread__site__name=site_name,
+            thread__uri=uri,
+            status=Comment.Status.PUBLISHED,
+            pk__gt=after_id,
+        )
+        .select_related("thread__site")
+        .order_by("pk")[:MAX_EVENTS_PER_WAKE]
+    )
+    if not comments:
+        return []
+    count = Thread.objects.values_list("published_count", flat=True).get(pk=comments[0].thread_id)
+    return [
+        (c.pk, orjson.dumps({"comment": single_comment_json(c), "count": count})) for c in comments
+    ]
+
+
+async def app(scope: Scope, receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    if scope["type"] != "http":
+        return
+    headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+    origin = headers.get("origin")
+    if scope["path"] != STREAM_PATH or scope["method"] != "GET":
+        await _error(send, origin, 404, "not_found", _("There is no such stream."))
+        return
+    params = {k: v[0] for k, v in parse_qs(scope["query_string"].decode()).items()}
+    site_name, uri = params.get("site", ""), params.get("uri", "")
+    try:
+        _check_params(site_name, uri)
+        await sync_to_async(_check_open)(site_name, uri, origin)
+    except ParleyError as error:
+        await _error(send, origin, error.status, error.code, error.message)
+        return
+    last = headers.get("last-event-id") or params.get("last_event_id") or ""
+    after_id = int(last) if last.isdigit() else await sync_to_async(_latest_id)(site_name, uri)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": _headers(
+                origin,
+                {
+                    "content-type": "text/event-stream; charset=utf-8",
+                    "cache-control": "no-cache",
+                    "x-accel-buffering": "no",  # nginx: pass each event on at once
+                },
+            ),
+        }
+    )
+    await _send(send, f"retry: {RECONNECT_MS}\nid: {after_id}\nevent: ready\ndata: {{}}\n\n")
+    await _stream(send, receive, site_name, uri, after_id)
+
+
+async def _stream(send: Any, receive: Any, site_name: str, uri: str, after_id: int) -> None:
+    disconnected = asyncio.create_task(_until_disconnect(receive))
+    async with hub.listening(stream_channel(site_name, uri)) as changed:
+        while not disconnected.done():
+            changed.clear()  # before reading, so a change during the read wakes us again
+            for comment_id, data in await sync_to_async(_published_since)(site_name, uri, after_id):
+                await _send(send, f"id: {comment_id}\nevent: comment\ndata: {data.decode()}\n\n")
+                after_id = comment_id
+            woken = asyncio.create_task(changed.wait())
+            done, _ = await asyncio.wait(
+                {woken, disconnected},
+                timeout=HEARTBEAT_SECONDS,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            woken.cancel()
+            if not done:
+                await _send(send, ": still here\n\n")
+
+
+def _check_params(site_name: str, uri: str) -> None:
+    if not site_name or not uri.startswith("/"):
+        raise Invalid(_("Give a site and a uri that starts with /."))
+
+
+async def _until_disconnect(receive: Any) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+def _headers(origin: str | None, extra: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    headers = dict(extra)
+    if origin:
+        headers["access-control-allow-origin"] = origin
+        headers["vary"] = "Origin"
+    return [(k.encode(), v.encode()) for k, v in headers.items()]
+
+
+async def _send(send: Any, text: str) -> None:
+    await send({"type": "http.response.body", "body": text.encode(), "more_body": True})
+
+
+async def _error(send: Any, origin: str | None, status: int, code: str, message: str) -> None:
+    body = orjson.dumps({"error": {"code": code, "message": message, "fields": {}}})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": _headers(origin, {"content-type": "application/json"}),
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
