@@ -1,6 +1,7 @@
 """Live updates over Server-Sent Events, driven as a browser's EventSource would."""
 
 import asyncio
+import concurrent.futures
 from typing import Any
 
 import orjson
@@ -69,7 +70,9 @@ def _fast_polling(monkeypatch):
 
 
 def run(coroutine):
-    return asyncio.run(coroutine)
+    """In a thread of its own: Playwright's sync API may hold this thread's event loop."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def post_and_announce(thread, body, **fields):

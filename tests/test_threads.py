@@ -269,3 +269,51 @@ def test_simultaneous_misses_render_a_page_once():
         reader.join()
 
     assert renders == [1]
+
+
+def test_inline_feedback_keeps_its_passage_and_can_be_shown_alone(client):
+    SiteFactory.create()
+    quoted = client.post_json(
+        "/comments",
+        {
+            "site": "news",
+            "uri": "/story/",
+            "body": "Not so.",
+            "author_name": "Ann",
+            "quote": "the river has become wider",
+            "quote_prefix": "effect is that ",
+            "quote_suffix": ", in time",
+        },
+    ).json()["comment"]
+    client.post_json(
+        "/comments",
+        {"site": "news", "uri": "/story/", "body": "General remark.", "author_name": "Bob"},
+    )
+
+    assert quoted["quote_selector"] == {
+        "exact": "the river has become wider",
+        "prefix": "effect is that ",
+        "suffix": ", in time",
+    }
+    inline = client.api_get("/threads", site="news", uri="/story/", filter="inline").json()
+    assert [c["id"] for c in inline["comments"]] == [quoted["id"]]
+    fragment = client.get("/fragments/thread?site=news&uri=/story/&filter=inline").content.decode()
+    assert "Not so." in fragment and "General remark." not in fragment
+    assert 'aria-current="true">Inline feedbacks' in fragment
+
+
+def test_a_quote_context_longer_than_a_selector_needs_is_refused(client):
+    SiteFactory.create()
+    response = client.post_json(
+        "/comments",
+        {
+            "site": "news",
+            "uri": "/story/",
+            "body": "x",
+            "author_name": "Ann",
+            "quote": "passage",
+            "quote_prefix": "p" * 65,
+        },
+    )
+    assert response.status_code == 422
+    assert "quote_prefix" in response.json()["error"]["fields"]

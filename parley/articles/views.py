@@ -1,3 +1,5 @@
+import dataclasses
+
 from django.contrib.syndication.views import Feed
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -40,12 +42,12 @@ def article_page(request: HttpRequest, slug: str) -> HttpResponse:
         Article.objects.published().select_related("site").prefetch_related("figures"), slug=slug
     )
     site_name, uri = article.site.name, article.uri
-    options = thread_options(request)
+    query = thread_options(request)
     try:
-        fragment = thread_fragment(site_name, uri, **options)
+        fragment = thread_fragment(site_name, uri, query)
     except Invalid:  # a stale or mangled cursor: show the first page rather than no article
-        options["cursor"] = None
-        fragment = thread_fragment(site_name, uri, **options)
+        query = dataclasses.replace(query, cursor=None)
+        fragment = thread_fragment(site_name, uri, query)
     return render(
         request,
         "articles/article.html",
@@ -53,7 +55,7 @@ def article_page(request: HttpRequest, slug: str) -> HttpResponse:
             "article": article,
             "body": render_article_body(article),
             "thread_html": mark_safe(fragment.raw.decode()),  # noqa: S308 - sanitised at write
-            "sort": options["sort"],
+            "sort": query.sort,
             "is_closed": Thread.objects.filter(
                 site=article.site, uri=uri, closed_at__isnull=False
             ).exists(),

@@ -23,6 +23,7 @@ from .models import Comment, CommentRevision, Subscription, Thread, Vote
 
 _EDIT_SALT = "parley.comment.edit"
 MAX_QUOTE_LENGTH = 2000
+MAX_QUOTE_CONTEXT_LENGTH = 64
 
 
 class ThreadClosed(Conflict):
@@ -52,6 +53,8 @@ class Draft:
     author_url: str = ""
     parent_id: int | None = None
     quote: str = ""
+    quote_prefix: str = ""
+    quote_suffix: str = ""
 
 
 def _has_control_characters(text: str) -> bool:
@@ -80,6 +83,9 @@ def validate_draft(draft: Draft, site: Site) -> None:
     validate_body(draft.body, site, errors)
     if len(draft.quote) > MAX_QUOTE_LENGTH or _has_control_characters(draft.quote):
         errors["quote"] = _("A quote has at most %(n)d characters.") % {"n": MAX_QUOTE_LENGTH}
+    for name in ("quote_prefix", "quote_suffix"):
+        if len(getattr(draft, name)) > MAX_QUOTE_CONTEXT_LENGTH:
+            errors[name] = _("At most %(n)d characters.") % {"n": MAX_QUOTE_CONTEXT_LENGTH}
     if errors:
         raise Invalid(_("Please correct the marked fields."), fields=errors)
 
@@ -168,6 +174,8 @@ def do_post_comment(
         body=draft.body,
         body_html=body_html,
         quote=draft.quote.strip(),
+        quote_prefix=draft.quote_prefix if draft.quote.strip() else "",
+        quote_suffix=draft.quote_suffix if draft.quote.strip() else "",
         status=status,
         created_at=created_at or timezone.now(),
         ip_hash=actor.ip_hash,

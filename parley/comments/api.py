@@ -1,5 +1,7 @@
+from typing import Literal
+
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.params import Header
 
 from parley.core.compressed import Compressed, serve_compressed
@@ -41,6 +43,9 @@ class ThreadQuery(Schema):
     sort: reads.Sort = "newest"
     limit: int = reads.DEFAULT_LIMIT
     cursor: str | None = None
+    filter: Literal["all", "inline"] = Field(
+        "all", description="inline: only comments that quote a passage of the article"
+    )
 
 
 def cached_response(request: HttpRequest, body: Compressed, content_type: str) -> HttpResponse:
@@ -55,7 +60,8 @@ def cached_response(request: HttpRequest, body: Compressed, content_type: str) -
 )
 def read_thread(request: HttpRequest, query: Query[ThreadQuery]) -> HttpResponse:
     check_read_origin(request, query.site)
-    body = reads.thread_json_body(query.site, query.uri, query.sort, query.limit, query.cursor)
+    page = reads.PageQuery(query.sort, query.limit, query.cursor, query.filter == "inline")
+    body = reads.thread_json_body(query.site, query.uri, page)
     return cached_response(request, body, "application/json")
 
 

@@ -1,5 +1,7 @@
 """The thread as an HTML fragment: the one renderer for Parley's own pages and the widget."""
 
+from dataclasses import astuple
+
 from django.conf import settings
 from django.template.loader import render_to_string
 
@@ -8,24 +10,18 @@ from parley.core.compressed import Compressed
 from . import reads
 
 
-def thread_fragment(
-    site_name: str,
-    uri: str,
-    sort: reads.Sort = "newest",
-    limit: int = reads.DEFAULT_LIMIT,
-    cursor: str | None = None,
-) -> Compressed:
+def thread_fragment(site_name: str, uri: str, query: reads.PageQuery) -> Compressed:
     def render() -> bytes:
-        page = reads.load_page(site_name, uri, sort, limit, cursor)
+        page = reads.load_page(site_name, uri, query)
         html = render_to_string(
             "comments/thread.html",
             {
                 "page": page,
                 "sorts": reads.SORTS,
-                "is_all": limit == reads.MAX_LIMIT,
+                "is_all": query.limit == reads.MAX_LIMIT,
                 "stream_url": settings.PARLEY_STREAM_URL,
             },
         )
         return html.encode()
 
-    return reads.cached_body("html", site_name, uri, (sort, limit, cursor), render)
+    return reads.cached_body("html", site_name, uri, astuple(query), render)

@@ -58,7 +58,11 @@ class Comment(models.Model):
     reader_key = models.CharField(max_length=80, db_index=True)
     body = models.TextField()
     body_html = models.TextField()
+    # Inline feedback: the quoted passage of the article as a W3C text-quote selector, so the
+    # passage is found again after small edits of the article.
     quote = models.TextField(blank=True)
+    quote_prefix = models.CharField(max_length=64, blank=True)
+    quote_suffix = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=10, choices=Status, default=Status.PUBLISHED)
     created_at = models.DateTimeField()
     edited_at = models.DateTimeField(null=True, blank=True)

@@ -11,7 +11,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -57,20 +57,48 @@ class Node:
         return self.in_thread and self.comment.status != Comment.Status.PUBLISHED
 
 
+@dataclass(frozen=True)
+class PageQuery:
+    """Which page of a thread: its order, size, where it starts, and whether it shows only
+    inline feedback (comments that quote the article)."""
+
+    sort: Sort = "newest"
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+    inline: bool = False
+
+    def check(self) -> None:
+        if self.sort not in SORTS:
+            raise Invalid(
+                _("Sort by newest, oldest or votes."), fields={"sort": _("Unknown order.")}
+            )
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise Invalid(
+                _("A page has 1 to %(n)d comments.") % {"n": MAX_LIMIT},
+                fields={"limit": _("Out of range.")},
+            )
+
+
 @dataclass
 class ThreadPage:
     site: Site
     uri: str
     thread: Thread | None
-    sort: Sort
-    limit: int
+    query: PageQuery
     nodes: list[Node]
     next_cursor: str | None
-    cursor: str | None = None
 
     @property
     def count(self) -> int:
         return self.thread.published_count if self.thread else 0
+
+    @property
+    def sort(self) -> Sort:
+        return self.query.sort
+
+    @property
+    def cursor(self) -> str | None:
+        return self.query.cursor
 
 
 def encode_cursor(comment: Comment, sort: Sort) -> str:
@@ -91,36 +119,27 @@ def _after_cursor(cursor: str, sort: Sort) -> Q:
     return Q(**{f"{field_name}__lt": key}) | Q(**{field_name: key, "pk__lt": pk})
 
 
-def load_page(
-    site_name: str,
-    uri: str,
-    sort: Sort = "newest",
-    limit: int = DEFAULT_LIMIT,
-    cursor: str | None = None,
-) -> ThreadPage:
+def load_page(site_name: str, uri: str, query: PageQuery) -> ThreadPage:
     """One query for the thread, one for a page of top-level comments, one for their replies."""
-    if sort not in SORTS:
-        raise Invalid(_("Sort by newest, oldest or votes."), fields={"sort": _("Unknown order.")})
-    if not 1 <= limit <= MAX_LIMIT:
-        raise Invalid(
-            _("A page has 1 to %(n)d comments.") % {"n": MAX_LIMIT},
-            fields={"limit": _("Out of range.")},
-        )
-    after = _after_cursor(cursor, sort) if cursor else Q()
+    query.check()
+    sort, limit = query.sort, query.limit
+    after = _after_cursor(query.cursor, sort) if query.cursor else Q()
+    if query.inline:
+        after &= ~Q(quote="")
     thread = Thread.objects.select_related("site").filter(site__name=site_name, uri=uri).first()
     if thread is None:
         try:
             site = Site.objects.get(name=site_name)
         except Site.DoesNotExist:
             raise NotFound(_("There is no site named “%(name)s”.") % {"name": site_name}) from None
-        return ThreadPage(site, uri, None, sort, limit, [], None, cursor)
+        return ThreadPage(site, uri, None, query, [], None)
     top: QuerySet[Comment] = Comment.objects.filter(VISIBLE, after, thread=thread, depth=1)
     roots = list(top.order_by(*_ORDER[sort])[: limit + 1])
     next_cursor = encode_cursor(roots[limit - 1], sort) if len(roots) > limit else None
     roots = roots[:limit]
     replies = Comment.objects.filter(VISIBLE, root__in=roots).order_by("created_at", "id")
     nodes = build_tree(roots, list(replies), thread.site.max_depth)
-    return ThreadPage(thread.site, uri, thread, sort, limit, nodes, next_cursor, cursor)
+    return ThreadPage(thread.site, uri, thread, query, nodes, next_cursor)
 
 
 def count_comments(site_name: str, uris: list[str]) -> dict[str, int]:
@@ -182,6 +201,9 @@ def comment_json(node: Node) -> dict[str, Any]:
         "upvotes": c.upvotes,
         "downvotes": c.downvotes,
         "quote": None if deleted or not c.quote else c.quote,
+        "quote_selector": None
+        if deleted or not c.quote
+        else {"exact": c.quote, "prefix": c.quote_prefix, "suffix": c.quote_suffix},
         "replies": [comment_json(r) for r in node.replies],
     }
 
@@ -265,16 +287,10 @@ def _render_lock(key: str) -> threading.Lock:
         return _render_locks.setdefault(key, threading.Lock())
 
 
-def thread_json_body(
-    site_name: str,
-    uri: str,
-    sort: Sort = "newest",
-    limit: int = DEFAULT_LIMIT,
-    cursor: str | None = None,
-) -> Compressed:
+def thread_json_body(site_name: str, uri: str, query: PageQuery) -> Compressed:
     """The JSON of a page of a thread, as `/api/v1/threads` serves it."""
 
     def render() -> bytes:
-        return orjson.dumps(thread_json(load_page(site_name, uri, sort, limit, cursor)))
+        return orjson.dumps(thread_json(load_page(site_name, uri, query)))
 
-    return cached_body("json", site_name, uri, (sort, limit, cursor), render)
+    return cached_body("json", site_name, uri, astuple(query), render)

@@ -12,6 +12,12 @@ class AuthorOut(Schema):
     avatar: str | None
 
 
+class QuoteSelector(Schema):
+    exact: str
+    prefix: str
+    suffix: str
+
+
 class CommentOut(Schema):
     id: int
     parent: int | None
@@ -28,6 +34,9 @@ class CommentOut(Schema):
     upvotes: int
     downvotes: int
     quote: str | None
+    quote_selector: QuoteSelector | None = Field(
+        description="Where the quote sits in the article, to find it again after edits"
+    )
     replies: list["CommentOut"]
 
 
@@ -55,6 +64,10 @@ class CommentIn(Schema):
     author_email: str = Field("", max_length=254)
     author_url: str = Field("", max_length=500)
     quote: str = Field("", description="A passage of the article this comment answers")
+    quote_prefix: str = Field(
+        "", max_length=64, description="Text just before the quote (W3C text-quote selector)"
+    )
+    quote_suffix: str = Field("", max_length=64, description="Text just after the quote")
 
     def to_draft(self) -> Draft:
         return Draft(
@@ -66,6 +79,8 @@ class CommentIn(Schema):
             author_url=self.author_url,
             parent_id=self.parent,
             quote=self.quote,
+            quote_prefix=self.quote_prefix,
+            quote_suffix=self.quote_suffix,
         )
 
 

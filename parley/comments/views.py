@@ -37,20 +37,21 @@ def thread_fragment_view(request: HttpRequest) -> HttpResponse:
     if language not in dict(settings.LANGUAGES):
         language = translation.get_language()
     with translation.override(language):
-        body = thread_fragment(site, uri, **thread_options(request))
+        body = thread_fragment(site, uri, thread_options(request))
     response = cached_response(request, body, "text/html; charset=utf-8")
     response["Content-Language"] = language
     return response
 
 
-def thread_options(request: HttpRequest) -> dict:
-    """Sort, page size and cursor from a page's query string; unknown values fall back."""
+def thread_options(request: HttpRequest) -> reads.PageQuery:
+    """Which page a page's query string asks for; unknown values fall back."""
     sort = request.GET.get("sort", "newest")
-    return {
-        "sort": sort if sort in reads.SORTS else "newest",
-        "limit": reads.MAX_LIMIT if request.GET.get("all") == "1" else reads.DEFAULT_LIMIT,
-        "cursor": request.GET.get("cursor") or None,
-    }
+    return reads.PageQuery(
+        sort=sort if sort in reads.SORTS else "newest",
+        limit=reads.MAX_LIMIT if request.GET.get("all") == "1" else reads.DEFAULT_LIMIT,
+        cursor=request.GET.get("cursor") or None,
+        inline=request.GET.get("filter") == "inline",
+    )
 
 
 @require_POST

@@ -12,8 +12,7 @@ def serious_violations(page: Page, context: str | None = None) -> list[dict[str,
     """axe's violations of impact serious or critical, each with the offending nodes."""
     page.add_script_tag(path=str(AXE))
     results = page.evaluate(
-        "async (context) => await axe.run(context || document, "
-        "{resultTypes: ['violations']})",
+        "async (context) => await axe.run(context || document, {resultTypes: ['violations']})",
         context,
     )
     return [

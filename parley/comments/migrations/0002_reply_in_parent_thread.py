@@ -11,7 +11,7 @@ POSTGRES = (
     "ALTER TABLE comments_comment DROP CONSTRAINT comment_parent_same_thread",
 )
 SQLITE_TRIGGER = (
-    "CREATE TRIGGER comment_parent_same_thread_{event} BEFORE {event} ON comments_comment "
+    "CREATE TRIGGER IF NOT EXISTS comment_parent_same_thread_{event} BEFORE {event} ON comments_comment "
     "WHEN NEW.parent_id IS NOT NULL AND NEW.thread_id IS NOT "
     "(SELECT thread_id FROM comments_comment WHERE id = NEW.parent_id) "
     "BEGIN SELECT RAISE(ABORT, 'comment_parent_same_thread'); END"
@@ -20,6 +20,8 @@ EVENTS = ("INSERT", "UPDATE")
 
 
 def add(apps, schema_editor):
+    """Also run by later migrations: SQLite drops a table's triggers when Django rebuilds the
+    table to alter it."""
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(POSTGRES[0])
     elif schema_editor.connection.vendor == "sqlite":
