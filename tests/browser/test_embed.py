@@ -1,0 +1,488 @@
+"""The widget embedded in a publisher's page on another origin, used as a reader uses it."""
+
+import gzip
+import json
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+
+from parley.comments.models import Comment, Thread, Vote
+from parley.comments.reads import single_comment_json
+from parley.moderation.models import Report
+from parley.sites.models import Site
+from tests.factories import SiteFactory, ThreadFactory, post_comment
+
+from .hostpage import STREAM_PATH, HostPage, article_html, host_page
+
+URI = "/story/"
+
+
+@pytest.fixture
+def host() -> Iterator[HostPage]:
+    with host_page() as page:
+        yield page
+
+
+@pytest.fixture
+def parley_url(live_server, transactional_db, settings) -> str:
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
+    return live_server.url
+
+
+@pytest.fixture
+def site(host: HostPage, parley_url: str) -> Site:
+    return SiteFactory.create(origins=[host.origin])
+
+
+@pytest.fixture
+def thread(site: Site) -> Thread:
+    return ThreadFactory.create(site=site, uri=URI)
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    context = browser.new_context()
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
+
+
+def open_story(page: Page, host: HostPage, parley_url: str, **options: str) -> Page:
+    page.goto(host.serve(URI, article_html(parley_url, **options)))
+    return page
+
+
+def comment(page: Page, text: str) -> Locator:
+    return page.locator(".parley-comment", has=page.locator(".parley-body", has_text=text)).last
+
+
+def status(page: Page) -> Locator:
+    return page.get_by_role("status")
+
+
+def post_from_box(page: Page, text: str, name: str = "Quiet Reader") -> None:
+    page.get_by_role("textbox", name="Comment", exact=True).fill(text)
+    page.get_by_role("textbox", name="Name").fill(name)
+    page.get_by_role("button", name="Post comment").click()
+
+
+def test_the_thread_loads_into_the_foreign_page(page: Page, host: HostPage, parley_url, thread):
+    first = post_comment(thread, "The **bridge** held.", author="Anna")
+    post_comment(thread, "It did not.", author="Boris", parent=first)
+    post_comment(thread, "Third opinion.", author="Chen")
+
+    open_story(page, host, parley_url)
+
+    expect(page.get_by_role("heading", name="3 comments")).to_be_visible()
+    expect(comment(page, "The bridge held.").locator("strong")).to_have_text("bridge")
+    expect(comment(page, "It did not.").locator(".parley-author")).to_have_text("Boris")
+    expect(page.get_by_placeholder("Would love your thoughts, please comment")).to_be_visible()
+    # The page's own styles do not reach the widget, whose avatars come from Parley.
+    body = comment(page, "Third opinion.").locator(".parley-body")
+    assert body.evaluate("el => getComputedStyle(el).color") != "rgb(204, 0, 0)"
+    avatar = comment(page, "Third opinion.").locator("img.parley-avatar")
+    assert (avatar.get_attribute("src") or "").startswith(parley_url + "/avatars/")
+
+
+def test_loading_asks_parley_for_the_script_the_thread_and_the_counts(
+    page: Page, host: HostPage, parley_url, thread
+):
+    post_comment(thread, "Counted.", author="Anna")
+    asked: list[str] = []
+    page.on(
+        "request",
+        lambda r: (
+            asked.append(r.method + " " + r.url.removeprefix(parley_url).split("?")[0])
+            if r.url.startswith(parley_url) and r.resource_type != "image"
+            else None
+        ),
+    )
+
+    badge = '<p><a href="/story/#comments" data-parley-count="/story/">Comments</a></p>'
+    open_story(page, host, parley_url, body=badge)
+    expect(page.get_by_role("heading", name="1 comment")).to_be_visible()
+    expect(page.get_by_role("link", name="1 comment")).to_be_visible()
+
+    assert sorted(asked) == ["GET /api/v1/counts", "GET /embed.js", "GET /fragments/thread"]
+
+
+def test_count_badges_are_filled_for_each_page(page: Page, host: HostPage, parley_url, site):
+    story = ThreadFactory.create(site=site, uri="/story/")
+    other = ThreadFactory.create(site=site, uri="/other/")
+    for n in range(3):
+        post_comment(story, f"Comment {n}.")
+    post_comment(other, "Elsewhere.")
+    badges = (
+        '<ul><li><a href="/story/" data-parley-count="/story/">…</a></li>'
+        '<li><a href="/other/" data-parley-count="/other/">…</a></li>'
+        '<li><a href="/quiet/" data-parley-count="/quiet/">…</a></li></ul>'
+    )
+
+    open_story(page, host, parley_url, body=badges)
+
+    expect(page.get_by_role("link", name="3 comments")).to_have_attribute("href", "/story/")
+    expect(page.get_by_role("link", name="1 comment")).to_have_attribute("href", "/other/")
+    expect(page.get_by_role("link", name="0 comments")).to_have_attribute("href", "/quiet/")
+
+
+def test_a_page_whose_origin_the_site_does_not_allow_is_told_why(
+    page: Page, host: HostPage, parley_url
+):
+    SiteFactory.create(origins=["https://blog.example"])
+
+    open_story(page, host, parley_url)
+
+    expect(page.locator("#parley-thread")).to_contain_text(f"{host.origin} may not show comments")
+    expect(page.get_by_role("button", name="Post comment")).to_have_count(0)
+
+
+def test_a_reader_posts_a_comment_and_a_reply_without_a_reload(
+    page: Page, host: HostPage, parley_url, thread
+):
+    post_comment(thread, "An older view.", author="Anna")
+    open_story(page, host, parley_url)
+    url = page.url
+
+    post_from_box(page, "Bridging is a **logistics** problem first.")
+
+    mine = comment(page, "Bridging is a logistics problem first.")
+    expect(mine.locator("strong")).to_have_text("logistics")
+    expect(status(page)).to_have_text("Comment posted")
+    expect(page.get_by_role("heading", name="2 comments")).to_be_visible()
+
+    comment(page, "An older view.").get_by_role("button", name="Reply").click()
+    page.get_by_role("textbox", name="Reply to Anna").fill("Answering Anna, politely.")
+    expect(page.get_by_role("textbox", name="Name").last).to_have_value("Quiet Reader")
+    page.get_by_role("button", name="Post reply").click()
+
+    reply = comment(page, "An older view.").locator(".parley-replies .parley-comment")
+    expect(reply).to_contain_text("Answering Anna, politely.")
+    expect(page.get_by_role("heading", name="3 comments")).to_be_visible()
+    assert page.url == url
+    anna = Comment.objects.get(author_name="Anna")
+    assert list(Comment.objects.filter(parent=anna).values_list("author_name", "body")) == [
+        ("Quiet Reader", "Answering Anna, politely.")
+    ]
+
+    page.reload()
+    expect(comment(page, "Answering Anna, politely.")).to_be_visible()
+    page.get_by_role("textbox", name="Comment", exact=True).focus()
+    expect(page.get_by_role("textbox", name="Name")).to_have_value("Quiet Reader")
+
+
+def test_a_comment_without_a_name_is_refused_beside_the_field(
+    page: Page, host: HostPage, parley_url, thread
+):
+    open_story(page, host, parley_url)
+    page.get_by_role("textbox", name="Comment", exact=True).fill("Who am I?")
+    page.get_by_role("button", name="Post comment").click()
+
+    expect(page.get_by_role("textbox", name="Name")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_text("This field is required.").first).to_be_visible()
+    assert Comment.objects.count() == 0
+
+
+def test_the_servers_error_is_shown_in_the_widget(page: Page, host: HostPage, parley_url, thread):
+    open_story(page, host, parley_url)
+    post_from_box(page, "x" * 10_001)
+
+    expect(page.locator("#parley-thread")).to_contain_text(
+        "A comment has at most 10000 characters."
+    )
+    assert Comment.objects.count() == 0
+
+
+def test_a_held_comment_shows_to_its_author_awaiting_moderation(
+    page: Page, host: HostPage, parley_url, site
+):
+    Site.objects.filter(pk=site.pk).update(moderation=Site.Moderation.PRE)
+    open_story(page, host, parley_url)
+
+    post_from_box(page, "Please approve me.")
+
+    mine = comment(page, "Please approve me.")
+    expect(mine).to_contain_text("Awaiting moderation")
+    expect(status(page)).to_contain_text("once a moderator has approved it")
+    expect(mine.get_by_role("button", name="Vote up")).to_have_count(0)
+    expect(page.get_by_role("heading", name="0 comments")).to_be_visible()
+
+
+def test_a_reader_edits_and_deletes_their_own_comment(
+    page: Page, host: HostPage, parley_url, thread
+):
+    post_comment(thread, "Someone else's words.", author="Anna")
+    open_story(page, host, parley_url)
+    post_from_box(page, "Frist!")
+    mine = comment(page, "Frist!")
+    expect(status(page)).to_have_text("Comment posted")
+
+    page.reload()  # the edit credential outlives the page
+    mine.get_by_role("button", name="Edit").click()
+    box = page.get_by_role("textbox", name="Edit your comment")
+    expect(box).to_have_value("Frist!")
+    box.fill("First, and *corrected*.")
+    page.get_by_role("button", name="Save").click()
+
+    mine = comment(page, "First, and corrected.")
+    expect(mine.locator("em")).to_have_text("corrected")
+    expect(mine.get_by_text("edited", exact=True)).to_be_visible()
+    expect(status(page)).to_have_text("Comment saved")
+    expect(comment(page, "Someone else's words.").get_by_role("button", name="Edit")).to_have_count(
+        0
+    )
+
+    mine.get_by_role("button", name="Delete").click()
+    expect(page.get_by_text("Delete this comment?")).to_be_visible()
+    page.get_by_role("button", name="Yes, delete").click()
+
+    expect(mine).to_have_count(0)
+    expect(status(page)).to_have_text("Comment deleted")
+    expect(page.get_by_role("heading", name="1 comment")).to_be_visible()
+    assert Comment.objects.get(body="First, and *corrected*.").status == Comment.Status.DELETED
+
+
+def test_edit_and_delete_go_away_when_the_edit_window_has_passed(
+    page: Page, host: HostPage, parley_url, thread
+):
+    open_story(page, host, parley_url)
+    post_from_box(page, "Quickly said.")
+    expect(comment(page, "Quickly said.").get_by_role("button", name="Edit")).to_be_visible()
+    expect(status(page)).to_have_text("Comment posted")
+
+    page.evaluate(
+        """() => {
+            for (const key of Object.keys(localStorage)) if (key.startsWith("parley:edit:")) {
+                const entry = JSON.parse(localStorage.getItem(key));
+                localStorage.setItem(key, JSON.stringify({...entry, at: entry.at - 16 * 60000}));
+            }
+        }"""
+    )
+    page.reload()
+
+    expect(comment(page, "Quickly said.")).to_be_visible()
+    expect(comment(page, "Quickly said.").get_by_role("button", name="Edit")).to_have_count(0)
+    expect(comment(page, "Quickly said.").get_by_role("button", name="Delete")).to_have_count(0)
+
+
+def test_votes_show_pressed_and_survive_a_reload(
+    browser: Browser, page: Page, host: HostPage, parley_url, thread
+):
+    anna = post_comment(thread, "Vote on me.", author="Anna")
+    open_story(page, host, parley_url)
+    target = comment(page, "Vote on me.")
+    up = target.get_by_role("button", name="Vote up")
+    down = target.get_by_role("button", name="Vote down")
+    expect(up).to_have_attribute("aria-pressed", "false")
+
+    up.click()
+    expect(target.locator(".parley-score")).to_have_text("+1")
+    expect(up).to_have_attribute("aria-pressed", "true")
+
+    page.reload()
+    expect(up).to_have_attribute("aria-pressed", "true")
+    expect(down).to_have_attribute("aria-pressed", "false")
+    expect(target.locator(".parley-score")).to_have_text("+1")
+
+    down.click()  # the same reader changes their mind: one vote, now down
+    expect(target.locator(".parley-score")).to_have_text("-1")
+    expect(down).to_have_attribute("aria-pressed", "true")
+    expect(up).to_have_attribute("aria-pressed", "false")
+    assert list(Vote.objects.filter(comment=anna).values_list("value", flat=True)) == [-1]
+
+    down.click()  # and withdraws it
+    expect(target.locator(".parley-score")).to_have_text("0")
+    expect(down).to_have_attribute("aria-pressed", "false")
+    assert not Vote.objects.filter(comment=anna).exists()
+
+    # Another reader sees the score, and nothing pressed.
+    other = browser.new_context().new_page()
+    open_story(other, host, parley_url)
+    expect(comment(other, "Vote on me.").get_by_role("button", name="Vote up")).to_have_attribute(
+        "aria-pressed", "false"
+    )
+    other.context.close()
+
+
+def test_a_reader_gets_no_vote_buttons_on_their_own_comment(
+    page: Page, host: HostPage, parley_url, thread
+):
+    open_story(page, host, parley_url)
+    post_from_box(page, "My own words.")
+    mine = comment(page, "My own words.")
+    expect(status(page)).to_have_text("Comment posted")
+
+    page.reload()
+
+    expect(mine.get_by_role("button", name="Reply")).to_be_visible()
+    expect(mine.get_by_role("button", name="Vote up")).to_have_count(0)
+    expect(mine.get_by_role("button", name="Report")).to_have_count(0)
+
+
+def test_a_reader_reports_a_comment(page: Page, host: HostPage, parley_url, thread):
+    target = post_comment(thread, "Buy cheap watches.", author="Spammer")
+    open_story(page, host, parley_url)
+
+    comment(page, "Buy cheap watches.").get_by_role("button", name="Report").click()
+    page.get_by_role("radio", name="Spam or advertising").check()
+    page.get_by_role("textbox", name="Note").fill("Third time today.")
+    page.get_by_role("button", name="Send report").click()
+
+    expect(comment(page, "Buy cheap watches.")).to_contain_text("A moderator will look")
+    report = Report.objects.get(comment=target)
+    assert (report.reason, report.note) == ("spam", "Third time today.")
+
+    comment(page, "Buy cheap watches.").get_by_role("button", name="Report").click()
+    page.get_by_role("radio", name="Something else").check()
+    page.get_by_role("button", name="Send report").click()
+
+    expect(page.get_by_text("This comment has been reported from here already.")).to_be_visible()
+    assert Report.objects.filter(comment=target).count() == 1
+
+
+def test_sort_tabs_work_from_the_keyboard(page: Page, host: HostPage, parley_url, thread):
+    start = timezone.now() - timedelta(hours=3)
+    for n, (author, votes) in enumerate([("Oldest", 1), ("Middle", 5), ("Newest", 0)]):
+        c = post_comment(thread, f"By {author}.", author=author, created_at=start + timedelta(n))
+        Comment.objects.filter(pk=c.pk).update(score=votes, upvotes=votes)
+    open_story(page, host, parley_url)
+    authors = page.locator(".parley-list > .parley-comment > article .parley-author")
+    expect(authors).to_have_text(["Newest", "Middle", "Oldest"])
+    newest = page.get_by_role("tab", name="Newest")
+    expect(newest).to_have_attribute("aria-selected", "true")
+
+    newest.focus()
+    page.keyboard.press("ArrowRight")
+
+    expect(page.get_by_role("tab", name="Oldest")).to_be_focused()
+    expect(page.get_by_role("tab", name="Oldest")).to_have_attribute("aria-selected", "true")
+    expect(authors).to_have_text(["Oldest", "Middle", "Newest"])
+
+    page.keyboard.press("End")
+    expect(page.get_by_role("tab", name="Most voted")).to_be_focused()
+    expect(authors).to_have_text(["Middle", "Oldest", "Newest"])
+
+    page.keyboard.press("ArrowRight")  # wraps round
+    expect(page.get_by_role("tab", name="Newest")).to_be_focused()
+    expect(authors).to_have_text(["Newest", "Middle", "Oldest"])
+    expect(page.get_by_role("tablist", name="Sort comments")).to_be_visible()
+
+
+def test_more_comments_appends_the_next_page_in_place(
+    page: Page, host: HostPage, parley_url, thread
+):
+    start = timezone.now() - timedelta(days=1)
+    for n in range(25):
+        post_comment(thread, f"Comment number {n}.", created_at=start + timedelta(minutes=n))
+    open_story(page, host, parley_url)
+    top_level = page.locator(".parley-list > .parley-comment")
+    expect(top_level).to_have_count(20)
+    url = page.url
+
+    page.get_by_role("button", name="More comments").click()
+
+    expect(top_level).to_have_count(25)
+    expect(top_level.last).to_contain_text("Comment number 0.")
+    expect(top_level.nth(20)).to_contain_text("Comment number 4.")
+    expect(page.get_by_role("button", name="More comments")).to_have_count(0)
+    assert page.url == url
+
+
+def test_view_all_comments_loads_the_whole_thread(page: Page, host: HostPage, parley_url, thread):
+    for n in range(23):
+        post_comment(thread, f"Comment number {n}.")
+    open_story(page, host, parley_url)
+
+    page.get_by_role("button", name="View all comments").click()
+
+    expect(page.locator(".parley-list > .parley-comment")).to_have_count(23)
+    expect(page.get_by_role("button", name="View all comments")).to_have_count(0)
+
+
+def test_long_reply_chains_fold_behind_a_button(page: Page, host: HostPage, parley_url, thread):
+    top = post_comment(thread, "Top.", author="Anna")
+    second = post_comment(thread, "Second level.", author="Boris", parent=top)
+    parent = second
+    for n in range(4):
+        parent = post_comment(thread, f"Deep reply {n}.", author="Chen", parent=parent)
+    open_story(page, host, parley_url)
+    expect(comment(page, "Second level.")).to_be_visible()
+    expect(comment(page, "Deep reply 0.")).to_be_hidden()
+
+    page.get_by_role("button", name="View 4 replies").click()
+
+    expect(comment(page, "Deep reply 0.")).to_be_visible()
+    expect(comment(page, "Deep reply 3.")).to_be_visible()
+    expect(page.get_by_role("button", name="View 4 replies")).to_have_count(0)
+
+
+def test_a_reader_subscribes_to_replies(page: Page, host: HostPage, parley_url, thread):
+    open_story(page, host, parley_url)
+
+    page.locator("summary", has_text="Notify of").click()
+    page.get_by_role("radio", name="new replies to my comments").check()
+    page.get_by_role("textbox", name="E-mail", exact=True).fill("reader@example.org")
+    page.get_by_role("button", name="Subscribe").click()
+
+    expect(status(page)).to_contain_text(re.compile(r"\w"))
+    expect(page.locator(".p-done")).to_have_text(status(page).inner_text())
+
+
+def test_dark_theme_from_the_host_element(page: Page, host: HostPage, parley_url, thread):
+    open_story(page, host, parley_url, thread_attrs='data-theme="dark"')
+    expect(page.get_by_role("heading", name="0 comments")).to_be_visible()
+
+    background = page.locator("#parley-thread").evaluate(
+        "el => getComputedStyle(el).backgroundColor"
+    )
+
+    assert background == "rgb(22, 25, 28)"
+
+
+def test_embed_js_fits_the_size_budget():
+    response = Client().get("/embed.js", HTTP_ACCEPT_ENCODING="gzip")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    assert response["Content-Encoding"] == "gzip"
+    size = len(response.content)
+    assert size <= 15 * 1024, f"embed.js is {size} bytes gzipped"
+    assert gzip.decompress(response.content).startswith(b"(()=>{const PARLEY_CSS=")
+
+
+def test_new_comments_arrive_live_and_show_when_the_reader_asks(
+    page: Page, host: HostPage, parley_url, thread, settings
+):
+    settings.PARLEY_STREAM_URL = host.url(STREAM_PATH)
+    anna = post_comment(thread, "Already here.", author="Anna")
+    open_story(page, host, parley_url)
+    expect(page.get_by_role("heading", name="1 comment")).to_be_visible()
+
+    for c, count in [
+        (post_comment(thread, "Live and new.", author="Boris"), 2),
+        (post_comment(thread, "A live reply.", author="Chen", parent=anna), 3),
+    ]:
+        data = json.dumps({"comment": single_comment_json(c), "count": count})
+        host.events.append((c.pk, "comment", data))
+
+    show = page.get_by_role("button", name="2 new comments")
+    expect(show).to_be_visible()
+    expect(status(page)).to_have_text("2 new comments")
+    expect(comment(page, "Live and new.")).to_have_count(0)
+
+    show.click()
+
+    expect(page.locator(".parley-list > .parley-comment").first).to_contain_text("Live and new.")
+    expect(comment(page, "Already here.").locator(".parley-replies")).to_contain_text(
+        "A live reply."
+    )
+    expect(page.get_by_role("heading", name="3 comments")).to_be_visible()
+    expect(show).to_have_count(0)
