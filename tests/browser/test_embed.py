@@ -17,6 +17,7 @@ from parley.moderation.models import Report
 from parley.sites.models import Site
 from tests.factories import SiteFactory, ThreadFactory, post_comment
 
+from .axe import serious_violations
 from .hostpage import STREAM_PATH, HostPage, article_html, host_page
 
 URI = "/story/"
@@ -62,7 +63,14 @@ def open_story(page: Page, host: HostPage, parley_url: str, **options: str) -> P
 
 
 def comment(page: Page, text: str) -> Locator:
-    return page.locator(".parley-comment", has=page.locator(".parley-body", has_text=text)).last
+    """The comment whose own text (not a reply's) has `text`, replies included."""
+    body = page.locator(":scope > article > .parley-body", has_text=text)
+    return page.locator(".parley-comment", has=body)
+
+
+def own(comment: Locator) -> Locator:
+    """A comment without its replies: where its buttons are."""
+    return comment.locator(":scope > article")
 
 
 def status(page: Page) -> Locator:
@@ -159,7 +167,7 @@ def test_a_reader_posts_a_comment_and_a_reply_without_a_reload(
     expect(status(page)).to_have_text("Comment posted")
     expect(page.get_by_role("heading", name="2 comments")).to_be_visible()
 
-    comment(page, "An older view.").get_by_role("button", name="Reply").click()
+    own(comment(page, "An older view.")).get_by_role("button", name="Reply").click()
     page.get_by_role("textbox", name="Reply to Anna").fill("Answering Anna, politely.")
     expect(page.get_by_role("textbox", name="Name").last).to_have_value("Quiet Reader")
     page.get_by_role("button", name="Post reply").click()
@@ -486,3 +494,53 @@ def test_new_comments_arrive_live_and_show_when_the_reader_asks(
     )
     expect(page.get_by_role("heading", name="3 comments")).to_be_visible()
     expect(show).to_have_count(0)
+
+
+def test_inline_feedbacks_shows_only_comments_that_quote_the_article(
+    page: Page, host: HostPage, parley_url, thread
+):
+    post_comment(thread, "On that passage.", author="Anna", quote="The bridge held for a week.")
+    post_comment(thread, "In general.", author="Boris")
+    open_story(page, host, parley_url)
+    expect(comment(page, "In general.")).to_be_visible()
+    only_quotes = page.get_by_role("button", name="Inline feedbacks")
+    expect(only_quotes).to_have_attribute("aria-pressed", "false")
+
+    only_quotes.click()
+
+    expect(comment(page, "In general.")).to_have_count(0)
+    expect(comment(page, "On that passage.")).to_contain_text("The bridge held for a week.")
+    expect(only_quotes).to_have_attribute("aria-pressed", "true")
+    expect(only_quotes).to_be_focused()
+
+
+def test_a_link_to_a_folded_reply_unfolds_it(page: Page, host: HostPage, parley_url, thread):
+    parent = post_comment(thread, "Second level.", parent=post_comment(thread, "Top."))
+    for n in range(4):
+        parent = post_comment(thread, f"Deep reply {n}.", parent=parent)
+    page.goto(host.serve(URI, article_html(parley_url)) + f"#comment-{parent.pk}")
+
+    expect(comment(page, "Deep reply 3.")).to_be_visible()
+    expect(comment(page, "Deep reply 3.").locator("article").first).to_be_focused()
+
+
+@pytest.mark.parametrize(
+    ("width", "scheme"), [(1280, "light"), (1280, "dark"), (375, "light"), (375, "dark")]
+)
+def test_axe_finds_no_serious_problem_in_the_widget(
+    browser: Browser, host: HostPage, parley_url, thread, width: int, scheme: str
+):
+    first = post_comment(thread, "A *first* view.", author="Anna")
+    post_comment(thread, "A reply.", author="Boris", parent=first)
+    context = browser.new_context(
+        viewport={"width": width, "height": 800}, color_scheme=scheme  # type: ignore[arg-type]
+    )
+    page = open_story(context.new_page(), host, parley_url)
+    own(comment(page, "A first view.")).get_by_role("button", name="Reply").click()
+    comment(page, "A reply.").get_by_role("button", name="Report").click()
+    page.locator("summary", has_text="Notify of").click()
+    page.get_by_role("textbox", name="Comment", exact=True).focus()
+
+    assert serious_violations(page, "#parley-thread") == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    context.close()

@@ -1,14 +1,13 @@
-// Parley's comment widget. /embed.js serves this file as the body of an arrow-function IIFE
-// with PARLEY_CSS (widget.css as a string) in scope: no build step, no framework, ES2020.
-// It enhances the server-rendered thread fragment rather than rendering comments itself, so
-// the widget and Parley's own pages show one markup from one template.
+// Parley's comment widget: the body of the IIFE /embed.js serves, with PARLEY_CSS in scope.
+// No build step, no framework, ES2020. It enhances the server-rendered thread fragment, so
+// the widget and Parley's own pages share one template.
 
-// Captured synchronously: document.currentScript is null once this first run is over.
+// Only set while this script first runs.
 const script = document.currentScript || document.querySelector('script[src*="/embed.js"]');
 const BASE = new URL(script.src).origin;
 const REASONS = ["spam", "insult", "hate", "threat", "illegal", "off_topic", "other"];
 
-// Every string the reader sees. Plurals are keyed by Intl.PluralRules categories.
+// Every string the reader sees; plurals keyed by Intl.PluralRules categories.
 const STRINGS = {
   en: {
     loading: "Loading comments…",
@@ -35,15 +34,13 @@ const STRINGS = {
     voted: "Score {score}",
     report: "Report",
     reportWhy: "Why are you reporting this comment?",
-    reasons: {
-      spam: "Spam or advertising",
-      insult: "Insult or harassment",
-      hate: "Hate against a group",
-      threat: "Threat of violence",
-      illegal: "Illegal content",
-      off_topic: "Off topic",
-      other: "Something else",
-    },
+    spam: "Spam or advertising",
+    insult: "Insult or harassment",
+    hate: "Hate against a group",
+    threat: "Threat of violence",
+    illegal: "Illegal content",
+    off_topic: "Off topic",
+    other: "Something else",
     chooseReason: "Choose a reason.",
     note: "Note",
     sendReport: "Send report",
@@ -60,21 +57,20 @@ const STRINGS = {
     saved: "Comment saved",
     deleted: "Comment deleted",
     deletedText: "This comment was deleted.",
-    editedMark: "edited",
+    edited: "edited",
     inReplyTo: "in reply to {name}",
     notify: "Notify of",
     notifyThread: "new follow-up comments",
     notifyReplies: "new replies to my comments",
     subscribe: "Subscribe",
     loadedMore: "More comments loaded",
-    inline: "Inline feedbacks",
-    fresh: { one: "{n} new comment", other: "{n} new comments" },
     count: { one: "{n} comment", other: "{n} comments" },
     viewReplies: { one: "View {n} reply", other: "View {n} replies" },
+    fresh: { one: "{n} new comment", other: "{n} new comments" },
   },
 };
 
-let host, lang, plurals, dates, T;
+let host, lang, T, plurals, dates;
 
 function setLanguage(tag) {
   try {
@@ -83,32 +79,45 @@ function setLanguage(tag) {
     lang = tag;
     T = { ...STRINGS.en, ...STRINGS[tag.split("-")[0]], ...STRINGS[tag] };
   } catch {
-    setLanguage("en"); // not a language tag Intl knows
+    setLanguage("en"); // a tag Intl does not know
   }
 }
 
 function t(key, vars = {}) {
   let text = T[key];
-  if (typeof text === "object") text = text[plurals.select(vars.n)] || text.other;
+  if (text.other) text = text[plurals.select(vars.n)] || text.other;
   return text.replace(/\{(\w+)\}/g, (_, name) => vars[name]);
 }
 
-// --- small helpers ------------------------------------------------------------------------
+// --- helpers ------------------------------------------------------------------------------
 
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
+function set(el, attrs) {
   for (const [key, value] of Object.entries(attrs)) {
     if (value == null || value === false) continue;
     if (key === "text") el.textContent = value;
     else el.setAttribute(key, value === true ? "" : value);
   }
+  return el;
+}
+
+function h(tag, attrs = {}, ...children) {
+  const el = set(document.createElement(tag), attrs);
   el.append(...children.filter((child) => child != null && child !== false));
   return el;
 }
 
-const button = (label, act, attrs = {}) => h("button", { type: "button", "data-act": act, ...attrs }, label);
+const button = (label, act, attrs) => h("button", { type: "button", "data-act": act, ...attrs }, label);
+const article = (li) => li.firstElementChild;
+const part = (li, name) => article(li).querySelector(":scope>.parley-" + name);
+const signed = (n) => (n > 0 ? "+" + n : "" + n);
+const levelOf = (li) => +li.className.match(/parley-level-(\d+)/)[1];
 
-// localStorage of the host page, "parley:"-prefixed; it may be unavailable (privacy modes).
+function focusOn(el) {
+  el.tabIndex = -1;
+  el.focus();
+}
+
+// The host page's localStorage, "parley:"-prefixed; privacy modes may refuse it.
 function stored(key, value) {
   try {
     key = "parley:" + key;
@@ -120,61 +129,40 @@ function stored(key, value) {
   }
 }
 
-const signed = (n) => (n > 0 ? "+" + n : String(n));
-const levelOf = (li) => +li.className.match(/parley-level-(\d+)/)[1];
-const article = (li) => li.firstElementChild;
-
-function focusOn(el) {
-  el.tabIndex = -1;
-  el.focus();
-}
-
-// --- talking to Parley --------------------------------------------------------------------
-
-async function call(method, path, { json, token } = {}) {
+async function call(method, path, json, token) {
   const headers = {};
-  // A plain GET stays a "simple" cross-origin request, so loading costs no preflight.
   const reader = stored("reader");
+  // A plain GET stays a "simple" cross-origin request: loading costs no preflight.
   if (reader && (method !== "GET" || token)) headers["X-Parley-Reader"] = reader;
   if (json) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = "Bearer " + token;
   let response;
   try {
-    response = await fetch(BASE + path, {
-      method,
-      headers,
-      body: json && JSON.stringify(json),
-      credentials: "omit",
-    });
+    response = await fetch(BASE + path, { method, headers, body: json && JSON.stringify(json), credentials: "omit" });
   } catch {
     throw { message: t("offline"), status: 0 };
   }
   const type = response.headers.get("Content-Type") || "";
-  const data =
-    response.status === 204 ? {} : type.includes("json") ? await response.json().catch(() => ({})) : await response.text();
+  const data = response.status === 204 ? {} : type.includes("json") ? await response.json().catch(() => ({})) : await response.text();
   if (!response.ok) throw { message: t("failed"), ...data.error, status: response.status };
-  // Without cookies the reader token is the reader's identity: keep whichever Parley sends.
-  const token2 = response.headers.get("X-Parley-Reader") || data.reader_token;
-  if (token2 && token2 !== reader) stored("reader", token2);
+  // No cookie crosses origins: this token is the reader's identity, keep the latest.
+  const given = response.headers.get("X-Parley-Reader") || data.reader_token;
+  if (given && given !== reader) stored("reader", given);
   return data;
 }
 
-// --- count badges -------------------------------------------------------------------------
-
 function fillCounts() {
-  const bySite = new Map();
+  const bySite = {};
   for (const badge of document.querySelectorAll("[data-parley-count]")) {
     const site = badge.closest("[data-site]")?.dataset.site || host?.dataset.site || script.dataset.site;
-    if (site) bySite.set(site, [...(bySite.get(site) || []), badge]);
+    if (site) (bySite[site] ||= []).push(badge);
   }
-  for (const [site, badges] of bySite) {
+  for (const [site, badges] of Object.entries(bySite)) {
     const query = new URLSearchParams({ site });
     for (const uri of new Set(badges.map((b) => b.dataset.parleyCount))) query.append("uri", uri);
     call("GET", "/api/v1/counts?" + query)
-      .then(({ counts }) => {
-        for (const b of badges) b.textContent = t("count", { n: counts[b.dataset.parleyCount] ?? 0 });
-      })
-      .catch(() => {}); // a badge without a number is better than a broken page
+      .then(({ counts }) => badges.forEach((b) => (b.textContent = t("count", { n: counts[b.dataset.parleyCount] ?? 0 }))))
+      .catch(() => {}); // a badge without its number beats a broken page
   }
 }
 
@@ -184,324 +172,295 @@ function mount() {
   const site = host.dataset.site || script.dataset.site;
   const uri = host.dataset.uri || location.pathname;
   const state = { sort: "newest", all: false, inline: false, loads: 0 };
-  let waiting = []; // comments the live stream announced, not yet shown
-  let liveCount = 0; // the thread's count as of the latest of them
   const root = host.attachShadow({ mode: "open" });
-  const live = h("p", { class: "p-sr", role: "status", "aria-live": "polite" });
+  const live = h("p", { class: "p-sr", role: "status" });
   const alert = h("p", { class: "p-alert", hidden: true });
-  const threadBox = h("div", { "aria-busy": "true" }, h("p", { class: "p-loading" }, t("loading")));
-  const wrap = h("div", { class: "p-wrap", lang, dir: /^(ar|he|fa|ur)\b/.test(lang) ? "rtl" : null });
-  let thread = null; // the current .parley-thread element
-
+  const box = h("div", { "aria-busy": "true" }, h("p", { class: "p-loading" }, t("loading")));
+  const wrap = h("div", { class: "p-wrap", lang, dir: /^(ar|he|fa|ur)\b/.test(lang) && "rtl" }, live, box);
+  let thread = null; // the .parley-thread on show
+  let waiting = []; // comments from the live stream, not yet shown
+  let liveCount = 0;
+  let ids = 0;
+  let editMinutes = 15;
+  const byId = (id) => root.getElementById(id);
   root.append(h("style", { text: PARLEY_CSS }), wrap);
-  wrap.append(live, threadBox);
 
   function announce(message) {
     live.textContent = "";
     setTimeout(() => (live.textContent = message), 50);
   }
 
-  function showAlert(message) {
-    alert.textContent = message || "";
+  function showAlert(message = "") {
+    alert.textContent = message;
     alert.hidden = !message;
     if (message) announce(message);
   }
 
-  // A message beside one comment, e.g. "You cannot vote on your own comment."
+  // A message under one comment, e.g. "This comment has been reported from here already."
   function note(li, message) {
     const art = article(li);
-    let p = art.querySelector(":scope>.p-note");
-    if (!p) art.append((p = h("p", { class: "p-note" })));
-    p.textContent = message;
+    (art.querySelector(":scope>.p-note") || art.appendChild(h("p", { class: "p-note" }))).textContent = message;
     announce(message);
   }
 
-  // --- loading the thread -----------------------------------------------------------------
+  // --- the thread -------------------------------------------------------------------------
 
   async function fetchThread(cursor) {
-    const query = new URLSearchParams({ site, uri, sort: state.sort });
-    if (state.all) query.set("all", "1");
+    const query = new URLSearchParams({ site, uri, sort: state.sort, lang });
+    if (state.all) query.set("all", 1);
     if (state.inline) query.set("filter", "inline");
     if (cursor) query.set("cursor", cursor);
-    query.set("lang", lang);
     const template = h("template");
     template.innerHTML = await call("GET", "/fragments/thread?" + query);
-    const fragment = template.content.querySelector(".parley-thread");
-    enhance(fragment);
-    return fragment;
+    return enhance(template.content.querySelector(".parley-thread"));
   }
 
-  async function load(after) {
+  async function load(then) {
     const mine = ++state.loads;
-    threadBox.setAttribute("aria-busy", "true");
+    box.setAttribute("aria-busy", "true");
     try {
       const fragment = await fetchThread();
       if (mine !== state.loads) return; // a later sort overtook this one
       const tabFocused = root.activeElement?.getAttribute("role") === "tab";
       const first = !thread;
-      threadBox.replaceChildren((thread = fragment));
-      showAlert("");
+      box.replaceChildren((thread = fragment));
+      showAlert();
       if (first) start();
-      if (tabFocused) root.getElementById("p-tab-" + state.sort)?.focus();
+      if (tabFocused) byId("p-tab-" + state.sort).focus();
       showWaiting();
-      after?.();
+      then?.();
     } catch (error) {
       if (mine !== state.loads) return;
       if (thread) return showAlert(error.message);
-      // Nothing shown yet (e.g. this page's origin is not allowed): say why, inside the widget.
-      threadBox.replaceChildren(h("p", { class: "p-error" }, error.message));
-      if (error.status === 0 || error.status >= 500) threadBox.append(button(t("retry"), "retry"));
+      // Nothing on show yet, e.g. this page's origin is not allowed: say why, here.
+      box.replaceChildren(h("p", { class: "p-error" }, error.message));
+      if (!error.status || error.status >= 500) box.append(button(t("retry"), "retry"));
       announce(error.message);
     } finally {
-      threadBox.removeAttribute("aria-busy");
+      box.removeAttribute("aria-busy");
     }
   }
 
-  // First successful load: the boxes above the thread, a deep link to a comment.
   function start() {
-    if (!thread.hasAttribute("data-closed")) wrap.insertBefore(notifyBox(), threadBox).after(commentForm());
-    threadBox.before(alert);
-    // Live updates start once the reader can see the thread, not with the page.
+    if (!thread.hasAttribute("data-closed")) box.before(notifyBox(), commentForm());
+    box.before(alert);
+    // Live updates start when the reader reaches the thread, not with the page.
     const seen = new IntersectionObserver((entries) => {
       if (!entries.some((entry) => entry.isIntersecting)) return;
       seen.disconnect();
       listen();
     });
     seen.observe(host);
-    const target = location.hash.startsWith("#comment-") && root.getElementById(location.hash.slice(1));
+    const target = location.hash.startsWith("#comment-") && byId(location.hash.slice(1));
     if (target) reveal(target);
   }
 
   function enhance(fragment) {
+    editMinutes = +fragment.dataset.editWindow || 15;
     for (const img of fragment.querySelectorAll("img[src]")) {
-      img.src = new URL(img.getAttribute("src"), BASE + "/"); // avatars live on Parley, not here
-      img.loading = "lazy";
+      set(img, { src: new URL(img.getAttribute("src"), BASE), loading: "lazy" }); // on Parley
     }
     const nav = fragment.querySelector(".parley-sorts");
     if (nav) {
-      // "Inline feedbacks" filters whatever the sort: a toggle beside the tabs, not a tab.
+      // "Inline feedbacks" filters any sort: a toggle beside the tabs, not a tab.
       const filter = nav.querySelector(".parley-inline-filter");
-      if (filter) {
-        nav.after(button(filter.textContent, "inline", { class: filter.className, "aria-pressed": String(state.inline) }));
-        filter.remove();
-      }
-      nav.setAttribute("role", "tablist");
-      for (const a of nav.querySelectorAll("a")) {
+      const tools = h("div", { class: "p-tools" });
+      nav.replaceWith(tools);
+      tools.append(nav, filter ? button(filter.textContent, "inline", { class: filter.className, "aria-pressed": "" + state.inline }) : "");
+      filter?.remove();
+      set(nav, { role: "tablist" });
+      for (const a of nav.children) {
         const sort = new URL(a.getAttribute("href"), BASE).searchParams.get("sort");
         const selected = sort === state.sort;
-        Object.assign(a.dataset, { sort, act: "sort" });
         a.removeAttribute("href");
         a.removeAttribute("aria-current");
-        a.id = "p-tab-" + sort;
-        a.setAttribute("role", "tab");
-        a.setAttribute("aria-selected", selected);
-        a.setAttribute("aria-controls", "p-panel");
-        a.tabIndex = selected ? 0 : -1;
+        set(a, { id: "p-tab-" + sort, role: "tab", "aria-selected": "" + selected, "aria-controls": "p-panel", tabindex: selected ? 0 : -1, "data-sort": sort, "data-act": "sort" });
       }
     }
     const list = fragment.querySelector(".parley-list");
+    const pages = fragment.querySelector(".parley-pages");
     const panel = h("div", { id: "p-panel", role: "tabpanel", "aria-labelledby": "p-tab-" + state.sort });
     list.before(panel);
-    panel.append(list);
-    const pages = fragment.querySelector(".parley-pages");
+    panel.append(list, pages || "");
     if (pages) {
-      panel.append(pages);
-      pages.querySelector(".parley-first")?.remove(); // pages are appended in place, never left
-      for (const a of pages.querySelectorAll("a")) {
-        const cursor = new URL(a.getAttribute("href"), BASE).searchParams.get("cursor");
+      pages.querySelector(".parley-first")?.remove(); // pages are added in place: no going back
+      for (const a of pages.children) {
         const act = a.classList.contains("parley-all") ? "all" : "more";
+        const cursor = new URL(a.getAttribute("href"), BASE).searchParams.get("cursor");
         a.replaceWith(button(a.textContent, act, { class: a.className, "data-cursor": cursor }));
       }
     }
-    for (const li of list.querySelectorAll(".parley-comment")) enhanceComment(li);
+    list.querySelectorAll(".parley-comment").forEach(enhanceComment);
     for (const li of list.children) collapse(li);
+    return fragment;
   }
 
   // Replies below level 2 fold behind "View N replies" where a discussion runs long.
   function collapse(top) {
-    if (top.querySelectorAll(":scope>ol>li>ol .parley-comment").length <= 3) return;
+    if (top.querySelectorAll(":scope>ol>li>ol li").length <= 3) return;
     for (const ol of top.querySelectorAll(":scope>ol>li>ol")) {
-      ol.hidden = true;
-      ol.id = "p-replies-" + ol.parentElement.dataset.id;
-      const n = ol.querySelectorAll(".parley-comment").length;
+      const n = ol.querySelectorAll("li").length;
+      set(ol, { hidden: true, id: "p-replies-" + ol.parentElement.dataset.id });
       ol.before(button(t("viewReplies", { n }), "expand", { class: "p-expand", "aria-controls": ol.id, "aria-expanded": "false" }));
     }
   }
 
   function unfold(ol) {
     ol.hidden = false;
-    ol.previousElementSibling?.matches(".p-expand") && ol.previousElementSibling.remove();
+    if (ol.previousElementSibling?.matches(".p-expand")) ol.previousElementSibling.remove();
   }
 
   function reveal(li) {
-    for (let ol = li.closest("ol[hidden]"); ol; ol = ol.parentElement.closest("ol[hidden]")) unfold(ol);
+    for (let ol; (ol = li.closest("ol[hidden]")); ) unfold(ol);
     li.scrollIntoView({ block: "center" });
     focusOn(article(li));
   }
 
   function enhanceComment(li) {
-    const footer = article(li).querySelector(":scope>.parley-actions");
+    const footer = part(li, "actions");
     if (!footer) return; // a deleted comment's placeholder
     const id = li.dataset.id;
-    const score = footer.querySelector(".parley-score");
-    footer.querySelector(".parley-reply")?.replaceWith(button(t("reply"), "reply", { class: "parley-reply", "aria-expanded": "false" }));
+    const disclose = (label, act, attrs) => button(t(label), act, { "aria-expanded": "false", ...attrs });
+    footer.querySelector(".parley-reply")?.replaceWith(disclose("reply", "reply", { class: "parley-reply" }));
     // Nobody votes on or reports their own comment (the server refuses it too).
-    if (!li.classList.contains("p-pending") && !stored("edit:" + id)) {
-      const vote = stored("vote:" + id) || 0;
-      const arrow = (v) =>
-        button("", "vote", { class: "p-vote", "data-v": v, "aria-label": t(v > 0 ? "up" : "down"), "aria-pressed": String(vote === v) });
+    if (!li.matches(".p-pending") && !stored("edit:" + id)) {
+      const vote = stored("vote:" + id);
+      const arrow = (v) => button("", "vote", { class: "p-vote", "data-v": v, "aria-label": t(v > 0 ? "up" : "down"), "aria-pressed": "" + (vote === v) });
+      const score = footer.querySelector(".parley-score");
       score.before(arrow(1));
       score.after(arrow(-1));
-      footer.append(button(t("report"), "report", { "aria-expanded": "false" }));
+      footer.append(disclose("report", "report"));
     }
     const own = ownToken(id);
-    if (own) {
-      const mine = [button(t("edit"), "edit", { "aria-expanded": "false" }), button(t("del"), "del", { "aria-expanded": "false" })];
+    if (own.token) {
+      const mine = [disclose("edit", "edit"), disclose("del", "del")];
       footer.append(...mine);
-      // The server refuses after the window; take the buttons away when it closes.
-      setTimeout(() => mine.forEach((b) => b.remove()), Math.min(own.left, 2 ** 31 - 1));
+      // The server refuses once the edit window closes: so do the buttons.
+      setTimeout(() => mine.forEach((b) => b.remove()), Math.min(own.left, 2e9));
     }
   }
 
   function ownToken(id) {
     const entry = stored("edit:" + id);
-    const windowMs = (+thread?.dataset.editWindow || +host.dataset.editWindow || 15) * 60000;
-    const left = entry ? entry.at + windowMs - Date.now() : 0;
-    return left > 0 ? { token: entry.token, left } : null;
+    const left = entry && entry.at + editMinutes * 6e4 - Date.now();
+    return left > 0 ? { token: entry.token, left } : {};
   }
 
   const count = () => +thread.dataset.count;
 
   function setCount(n) {
     thread.dataset.count = n;
-    const heading = thread.querySelector(".parley-thread-head h2");
-    if (heading) heading.textContent = t("count", { n });
+    const text = t("count", { n });
+    thread.querySelector("h2").textContent = text;
     for (const badge of document.querySelectorAll("[data-parley-count]")) {
-      if (badge.dataset.parleyCount === uri) badge.textContent = t("count", { n });
+      if (badge.dataset.parleyCount === uri) badge.textContent = text;
     }
   }
 
   // --- forms ------------------------------------------------------------------------------
 
-  let ids = 0;
-  function field(tag, name, label, attrs = {}, hint = null) {
+  function field(tag, name, label, attrs = {}, hint) {
     const id = "p-f" + ++ids;
-    const input = h(tag, { id, name, "aria-describedby": id + "-e", ...attrs });
     return h(
       "p",
-      { class: "p-field p-field-" + name },
-      h("label", { for: id, class: attrs.placeholder ? "p-sr" : null }, label, hint && h("small", {}, " (" + hint + ")")),
-      input,
-      h("span", { class: "p-field-error", id: id + "-e" })
+      { class: "p-field" },
+      h("label", { for: id, class: attrs.placeholder && "p-sr" }, label, hint && h("small", {}, ` (${t(hint)})`)),
+      h(tag, { id, name, "aria-describedby": id + "e", ...attrs }),
+      h("span", { class: "p-field-error", id: id + "e" })
     );
   }
 
-  const formError = () => h("p", { class: "p-form-error" });
-  const row = (...buttons) => h("div", { class: "p-row" }, ...buttons);
+  const radio = (name, value, label, checked) => h("label", { class: "p-choice" }, h("input", { type: "radio", name, value, checked }), label);
 
-  function clearErrors(form) {
-    for (const el of form.querySelectorAll(".p-field-error, .p-form-error")) el.textContent = "";
-    for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
-  }
-
-  // Field messages beside their fields; the rest, and the summary, above the buttons.
-  function showErrors(form, error) {
-    const loose = [];
-    for (const [name, message] of Object.entries(error.fields || {})) {
-      const input = form.elements[name];
-      if (input?.id) {
-        input.setAttribute("aria-invalid", "true");
-        form.querySelector("#" + input.id + "-e").textContent = message;
-      } else loose.push(message);
-    }
-    form.querySelector(".p-form-error").textContent = [error.message, ...loose].join(" ");
-    announce(error.message);
-    form.querySelector("[aria-invalid]")?.focus();
-  }
-
-  function requireFields(form, ...names) {
-    const missing = names.filter((name) => !form.elements[name].value.trim());
-    if (missing.length) showErrors(form, { message: t("required"), fields: Object.fromEntries(missing.map((n) => [n, t("required")])) });
-    return !missing.length;
-  }
-
-  // Submit with the button disabled; errors land in the form, success in `done`.
-  function onSubmit(form, send) {
-    form.addEventListener("submit", async (event) => {
+  // A form that shows its errors, field by field, and hands its values to `send`.
+  function form(attrs, children, submit, cancel, send) {
+    const error = h("p", { class: "p-form-error" });
+    const go = h("button", { type: "submit", class: "p-primary" }, t(submit));
+    const el = h("form", { novalidate: true, class: "p-form p-open", ...attrs }, ...children, error, h("div", { class: "p-row" }, go, cancel && button(t("cancel"), "close")));
+    const fail = (problem) => {
+      for (const [name, message] of Object.entries(problem.fields || {})) {
+        const input = el.elements[name];
+        if (input) {
+          set(input, { "aria-invalid": "true" });
+          byId(input.id + "e").textContent = message;
+        } else problem.message += " " + message;
+      }
+      error.textContent = problem.message;
+      announce(problem.message);
+      el.querySelector("[aria-invalid]")?.focus();
+    };
+    el.need = (...names) => {
+      const fields = {};
+      for (const name of names) if (!el.elements[name].value.trim()) fields[name] = t("required");
+      if (names.some((name) => fields[name])) throw { message: t("required"), fields };
+    };
+    el.addEventListener("submit", async (event) => {
       event.preventDefault();
-      clearErrors(form);
-      const submit = form.querySelector("[type=submit]");
-      submit.disabled = true;
+      for (const bad of el.querySelectorAll("[aria-invalid]")) bad.removeAttribute("aria-invalid");
+      for (const text of el.querySelectorAll(".p-field-error")) text.textContent = "";
+      error.textContent = "";
+      go.disabled = true;
       try {
-        await send();
-      } catch (error) {
-        if (error.message) showErrors(form, error);
-        else throw error;
+        await send(Object.fromEntries(new FormData(el)));
+      } catch (problem) {
+        fail(problem);
       } finally {
-        submit.disabled = false;
+        go.disabled = false;
       }
     });
+    return el;
   }
 
   function commentForm(parentLi) {
     const author = stored("author") || {};
-    const name = parentLi && article(parentLi).querySelector(".parley-author")?.textContent;
-    const form = h(
-      "form",
-      { class: "p-form" + (parentLi ? " p-open" : ""), novalidate: true },
-      parentLi
-        ? field("textarea", "body", t("replyTo", { name }), { rows: 3 })
-        : field("textarea", "body", t("comment"), { rows: 3, placeholder: t("placeholder") }),
-      h("p", { class: "p-hint" }, t("markdown")),
-      h(
-        "div",
-        { class: "p-author" },
-        field("input", "author_name", t("name"), { autocomplete: "name", value: author.author_name, required: true }),
-        field("input", "author_email", t("email"), { type: "email", autocomplete: "email", value: author.author_email }, t("emailHint")),
-        field("input", "author_url", t("website"), { type: "url", autocomplete: "url", value: author.author_url }, t("optional"))
-      ),
-      formError(),
-      row(
-        h("button", { type: "submit", class: "p-primary" }, t(parentLi ? "postReply" : "post")),
-        parentLi && button(t("cancel"), "close")
-      )
-    );
-    // The top box shows its author fields once the reader starts on a comment.
-    form.addEventListener("focusin", () => form.classList.add("p-open"));
-    onSubmit(form, async () => {
-      if (!requireFields(form, "body", "author_name")) return;
-      const values = Object.fromEntries(new FormData(form));
-      const posted = await call("POST", "/api/v1/comments", {
-        json: { site, uri, parent: parentLi ? +parentLi.dataset.id : null, ...values },
-      });
-      const { body, ...remembered } = values;
-      stored("author", remembered);
-      stored("edit:" + posted.comment.id, { token: posted.edit_token, at: Date.now() });
-      const pending = posted.status === "pending";
-      const li = place(posted.comment, pending, parentLi);
-      if (!pending) setCount(count() + 1);
-      announce(t(posted.status === "pending" ? "pendingSaid" : "posted"));
-      if (parentLi) {
-        closePanel(parentLi);
-        focusOn(article(li));
-      } else {
-        form.elements.body.value = "";
-        li.scrollIntoView({ block: "nearest" });
+    const name = parentLi && part(parentLi, "meta").querySelector(".parley-author").textContent;
+    const el = form(
+      { class: "p-form" + (parentLi ? " p-open" : "") },
+      [
+        field("textarea", "body", parentLi ? t("replyTo", { name }) : t("comment"), { rows: 3, placeholder: !parentLi && t("placeholder") }),
+        h("p", { class: "p-hint" }, t("markdown")),
+        h(
+          "div",
+          { class: "p-author" },
+          field("input", "author_name", t("name"), { autocomplete: "name", value: author.author_name }),
+          field("input", "author_email", t("email"), { type: "email", autocomplete: "email", value: author.author_email }, "emailHint"),
+          field("input", "author_url", t("website"), { type: "url", autocomplete: "url", value: author.author_url }, "optional")
+        ),
+      ],
+      parentLi ? "postReply" : "post",
+      parentLi,
+      async (values) => {
+        el.need("body", "author_name");
+        const posted = await call("POST", "/api/v1/comments", { site, uri, parent: parentLi ? +parentLi.dataset.id : null, ...values });
+        const { body, ...remembered } = values;
+        stored("author", remembered);
+        stored("edit:" + posted.comment.id, { token: posted.edit_token, at: Date.now() });
+        const pending = posted.status === "pending";
+        const li = place(posted.comment, pending, parentLi);
+        if (!pending) setCount(count() + 1);
+        announce(t(pending ? "pendingSaid" : "posted"));
+        if (parentLi) {
+          closePanel(parentLi);
+          focusOn(article(li));
+        } else {
+          el.elements.body.value = "";
+          li.scrollIntoView({ block: "nearest" });
+        }
       }
-    });
-    return form;
+    );
+    // The top box shows its name fields once the reader starts on a comment.
+    el.addEventListener("focusin", () => el.classList.add("p-open"));
+    return el;
   }
 
-  // A comment the reader just posted, in the fragment's markup, where the thread shows it.
+  // A comment just posted or streamed, in the fragment's markup, where the thread shows it.
   function place(c, pending, parentLi) {
     const body = h("div", { class: "parley-body" });
     body.innerHTML = c.html; // sanitised by Parley (nh3), as in the fragment
-    const author = c.author.url
-      ? h("a", { class: "parley-author", href: c.author.url, rel: "nofollow ugc noopener" }, c.author.name)
-      : h("span", { class: "parley-author" }, c.author.name);
+    const link = c.author.url;
     const li = h(
       "li",
-      { class: `parley-comment parley-level-${c.level} p-new` + (pending ? " p-pending" : ""), id: "comment-" + c.id, "data-id": c.id },
+      { class: `parley-comment parley-level-${c.level} p-new${pending ? " p-pending" : ""}`, id: "comment-" + c.id, "data-id": c.id },
       h(
         "article",
         {},
@@ -509,7 +468,7 @@ function mount() {
           "header",
           { class: "parley-meta" },
           c.author.avatar && h("img", { class: "parley-avatar", src: new URL(c.author.avatar, BASE), alt: "", width: 36, height: 36 }),
-          author,
+          h(link ? "a" : "span", { class: "parley-author", href: link, rel: link && "nofollow ugc noopener" }, c.author.name),
           c.in_reply_to && h("span", { class: "parley-in-reply-to" }, t("inReplyTo", { name: c.in_reply_to })),
           h("a", { class: "parley-permalink", href: "#comment-" + c.id }, h("time", { datetime: c.created_at }, dates.format(new Date(c.created_at)))),
           pending && h("span", { class: "p-badge" }, t("pending"))
@@ -520,17 +479,16 @@ function mount() {
           "footer",
           { class: "parley-actions" },
           h("span", { class: "parley-score", title: t("votes", { up: c.upvotes, down: c.downvotes }) }, signed(c.score)),
-          !pending && h("a", { class: "parley-reply" }, t("reply"))
+          !pending && h("a", { class: "parley-reply" })
         )
       )
     );
     if (!parentLi) {
       const list = thread.querySelector(".parley-list");
-      list.querySelector(":scope>.parley-empty")?.remove();
+      list.querySelector(".parley-empty")?.remove();
       list.prepend(li);
     } else if (c.level > levelOf(parentLi)) {
-      let ol = parentLi.querySelector(":scope>ol.parley-replies");
-      if (!ol) parentLi.append((ol = h("ol", { class: "parley-replies" })));
+      const ol = parentLi.querySelector(":scope>ol") || parentLi.appendChild(h("ol", { class: "parley-replies" }));
       unfold(ol);
       ol.append(li);
     } else {
@@ -541,64 +499,53 @@ function mount() {
   }
 
   function notifyBox() {
-    const kind = (value, label, checked) =>
-      h("label", { class: "p-choice" }, h("input", { type: "radio", name: "kind", value, checked }), label);
-    const message = h("p", { class: "p-done" });
-    const form = h(
-      "form",
-      { class: "p-form p-open", novalidate: true },
-      h("fieldset", {}, h("legend", { class: "p-sr" }, t("notify")), kind("thread", t("notifyThread"), true), kind("replies", t("notifyReplies"))),
-      field("input", "email", t("email"), { type: "email", autocomplete: "email", value: stored("author")?.author_email }),
-      formError(),
-      row(h("button", { type: "submit", class: "p-primary" }, t("subscribe"))),
-      message
+    const done = h("p", { class: "p-done" });
+    const el = form(
+      {},
+      [
+        h("fieldset", {}, h("legend", { class: "p-sr" }, t("notify")), radio("kind", "thread", t("notifyThread"), true), radio("kind", "replies", t("notifyReplies"))),
+        field("input", "email", t("email"), { type: "email", autocomplete: "email", value: stored("author")?.author_email }),
+      ],
+      "subscribe",
+      false,
+      async ({ email, kind }) => {
+        done.textContent = "";
+        el.need("email");
+        const answer = await call("POST", "/api/v1/subscriptions", { site, uri, email, kind });
+        done.textContent = answer.message;
+        announce(answer.message);
+      }
     );
-    onSubmit(form, async () => {
-      message.textContent = "";
-      if (!requireFields(form, "email")) return;
-      const { email, kind } = Object.fromEntries(new FormData(form));
-      const answer = await call("POST", "/api/v1/subscriptions", { json: { site, uri, email, kind } });
-      message.textContent = answer.message;
-      announce(answer.message);
-    });
-    return h("details", { class: "p-notify" }, h("summary", {}, t("notify")), form);
+    el.append(done);
+    return h("details", { class: "p-notify" }, h("summary", {}, t("notify")), el);
   }
 
-  // --- inline panels under a comment: reply, report, edit, delete ---------------------------
+  // --- panels under a comment: reply, report, edit, delete --------------------------------
 
   function openPanel(li, panel, opener) {
     closePanel(li);
-    panel.classList.add("p-panel");
-    article(li).after(panel);
-    li.opener = opener;
-    opener.setAttribute("aria-expanded", "true");
-    panel.querySelector("textarea, input, button")?.focus();
+    article(li).after(set(panel, { class: panel.className + " p-panel" }));
+    li.opener = set(opener, { "aria-expanded": "true" });
+    panel.querySelector("textarea, input, button").focus();
   }
 
   function closePanel(li, refocus) {
     li.querySelector(":scope>.p-panel")?.remove();
-    const body = article(li).querySelector(":scope>.parley-body");
+    const body = part(li, "body");
     if (body) body.hidden = false;
     const opener = li.opener;
     li.opener = null;
-    opener?.setAttribute("aria-expanded", "false");
+    if (opener) set(opener, { "aria-expanded": "false" });
     if (refocus && opener?.isConnected) opener.focus();
-    return opener;
   }
-
-  // Clicking an open panel's button again closes it.
-  const toggled = (li, opener) => li.opener === opener && closePanel(li, true);
 
   async function vote(li, b) {
     const id = li.dataset.id;
-    const value = b.getAttribute("aria-pressed") === "true" ? 0 : +b.dataset.v;
     try {
-      const result = await call("POST", `/api/v1/comments/${id}/vote`, { json: { value } });
+      const result = await call("POST", `/api/v1/comments/${id}/vote`, { value: b.matches("[aria-pressed=true]") ? 0 : +b.dataset.v });
       stored("vote:" + id, result.value || null);
-      for (const other of b.parentElement.querySelectorAll(".p-vote")) other.setAttribute("aria-pressed", +other.dataset.v === result.value);
-      const score = b.parentElement.querySelector(".parley-score");
-      score.textContent = signed(result.score);
-      score.title = t("votes", { up: result.upvotes, down: result.downvotes });
+      for (const arrow of b.parentElement.querySelectorAll(".p-vote")) set(arrow, { "aria-pressed": "" + (+arrow.dataset.v === result.value) });
+      set(b.parentElement.querySelector(".parley-score"), { text: signed(result.score), title: t("votes", { up: result.upvotes, down: result.downvotes }) });
       announce(t("voted", { score: signed(result.score) }));
     } catch (error) {
       note(li, error.message);
@@ -606,108 +553,90 @@ function mount() {
   }
 
   function reply(li, b) {
-    if (!toggled(li, b)) openPanel(li, commentForm(li), b);
+    openPanel(li, commentForm(li), b);
   }
 
   function report(li, b) {
-    if (toggled(li, b)) return;
-    const form = h(
-      "form",
-      { class: "p-form p-open", novalidate: true },
-      h(
-        "fieldset",
-        {},
-        h("legend", {}, t("reportWhy")),
-        ...REASONS.map((reason) => h("label", { class: "p-choice" }, h("input", { type: "radio", name: "reason", value: reason }), T.reasons[reason]))
-      ),
-      field("input", "note", t("note"), {}, t("optional")),
-      formError(),
-      row(h("button", { type: "submit", class: "p-primary" }, t("sendReport")), button(t("cancel"), "close"))
+    const el = form(
+      {},
+      [
+        h("fieldset", {}, h("legend", {}, t("reportWhy")), ...REASONS.map((reason) => radio("reason", reason, t(reason)))),
+        field("input", "note", t("note"), {}, "optional"),
+      ],
+      "sendReport",
+      true,
+      async ({ reason, note: text }) => {
+        if (!reason) throw { message: t("chooseReason") };
+        await call("POST", `/api/v1/comments/${li.dataset.id}/report`, { reason, note: text });
+        closePanel(li, true);
+        note(li, t("reported"));
+      }
     );
-    onSubmit(form, async () => {
-      const { reason, note: text } = Object.fromEntries(new FormData(form));
-      if (!reason) return showErrors(form, { message: t("chooseReason") });
-      await call("POST", `/api/v1/comments/${li.dataset.id}/report`, { json: { reason, note: text } });
-      closePanel(li, true);
-      note(li, t("reported"));
-    });
-    openPanel(li, form, b);
+    openPanel(li, el, b);
   }
 
   async function edit(li, b) {
-    if (toggled(li, b)) return;
-    const own = ownToken(li.dataset.id);
+    const { token } = ownToken(li.dataset.id);
+    const path = "/api/v1/comments/" + li.dataset.id;
     try {
-      const source = await call("GET", "/api/v1/comments/" + li.dataset.id, { token: own?.token });
-      const form = h(
-        "form",
-        { class: "p-form p-open", novalidate: true },
-        field("textarea", "body", t("editLabel"), { rows: 4 }),
-        formError(),
-        row(h("button", { type: "submit", class: "p-primary" }, t("save")), button(t("cancel"), "close"))
-      );
-      form.elements.body.value = source.body;
-      onSubmit(form, async () => {
-        if (!requireFields(form, "body")) return;
-        const changed = await call("PATCH", "/api/v1/comments/" + li.dataset.id, { json: { body: form.elements.body.value }, token: own?.token });
-        const art = article(li);
-        art.querySelector(":scope>.parley-body").innerHTML = changed.html;
-        if (!art.querySelector(".parley-edited")) art.querySelector(".parley-permalink").after(" ", h("span", { class: "parley-edited" }, t("editedMark")));
+      const source = await call("GET", path, null, token);
+      const el = form({}, [field("textarea", "body", t("editLabel"), { rows: 4 })], "save", true, async ({ body }) => {
+        el.need("body");
+        const changed = await call("PATCH", path, { body }, token);
+        part(li, "body").innerHTML = changed.html;
+        if (!part(li, "meta").querySelector(".parley-edited")) part(li, "meta").append(h("span", { class: "parley-edited" }, t("edited")));
         closePanel(li, true);
         announce(t("saved"));
       });
-      openPanel(li, form, b);
-      article(li).querySelector(":scope>.parley-body").hidden = true;
+      el.elements.body.value = source.body;
+      openPanel(li, el, b);
+      part(li, "body").hidden = true;
     } catch (error) {
       note(li, error.message);
     }
   }
 
   function del(li, b) {
-    if (toggled(li, b)) return;
     const ask = t("delAsk");
-    openPanel(li, h("p", { class: "p-confirm", role: "group", "aria-label": ask }, ask + " ", button(t("delYes"), "confirmDelete", { class: "p-danger" }), button(t("cancel"), "close")), b);
+    openPanel(li, h("p", { class: "p-confirm", role: "group", "aria-label": ask }, ask, button(t("delYes"), "confirmDelete", { class: "p-danger" }), button(t("cancel"), "close")), b);
   }
 
   async function confirmDelete(li) {
     const id = li.dataset.id;
     try {
-      await call("DELETE", "/api/v1/comments/" + id, { token: ownToken(id)?.token });
+      await call("DELETE", "/api/v1/comments/" + id, null, ownToken(id).token);
     } catch (error) {
       closePanel(li, true);
       return note(li, error.message);
     }
     stored("edit:" + id, null);
-    if (!li.classList.contains("p-pending")) setCount(count() - 1);
-    // With replies it stays as a placeholder, as the server will show it; without, it goes.
-    if (li.querySelector(":scope>ol .parley-comment")) {
-      closePanel(li);
+    if (!li.matches(".p-pending")) setCount(count() - 1);
+    closePanel(li);
+    // With replies it stays as a placeholder, as the server shows it; without, it goes.
+    if (li.querySelector("ol li")) {
       article(li).replaceChildren(h("p", { class: "parley-deleted" }, t("deletedText")));
       focusOn(article(li));
     } else {
-      const next = li.nextElementSibling || li.parentElement.closest(".parley-comment");
+      const next = li.nextElementSibling || li.parentElement.closest("li");
       li.remove();
       focusOn(next ? article(next) : thread.querySelector("h2"));
     }
     announce(t("deleted"));
   }
 
-  // --- thread navigation ------------------------------------------------------------------
-
-  function inline(_, b) {
-    state.inline = !state.inline;
-    b.setAttribute("aria-pressed", state.inline);
-    load(() => root.querySelector(".parley-inline-filter")?.focus());
-  }
+  // --- moving about the thread ------------------------------------------------------------
 
   function sort(_, tab) {
     if (tab.dataset.sort === state.sort) return;
     state.sort = tab.dataset.sort;
-    for (const other of tab.parentElement.children) {
-      other.setAttribute("aria-selected", other === tab);
-      other.tabIndex = other === tab ? 0 : -1;
-    }
+    for (const other of tab.parentElement.children) set(other, { "aria-selected": "" + (other === tab), tabindex: other === tab ? 0 : -1 });
     load();
+  }
+
+  function inline(_, b) {
+    state.inline = !state.inline;
+    set(b, { "aria-pressed": "" + state.inline });
+    load(() => thread.querySelector(".parley-inline-filter").focus());
   }
 
   async function more(_, b) {
@@ -716,9 +645,7 @@ function mount() {
       const fragment = await fetchThread(b.dataset.cursor);
       const added = [...fragment.querySelector(".parley-list").children];
       thread.querySelector(".parley-list").append(...added);
-      const pages = thread.querySelector(".parley-pages");
-      const next = fragment.querySelector(".parley-pages");
-      next ? pages.replaceWith(next) : pages.remove();
+      thread.querySelector(".parley-pages").replaceWith(fragment.querySelector(".parley-pages") || "");
       if (added[0]) focusOn(article(added[0]));
       announce(t("loadedMore"));
     } catch (error) {
@@ -728,107 +655,95 @@ function mount() {
   }
 
   function all() {
-    const shown = thread.querySelector(".parley-list").children.length;
+    const seen = thread.querySelector(".parley-list").children.length;
     state.all = true;
     // Focus where the reader left off: the first comment they had not seen.
     load(() => {
-      const first = thread.querySelector(".parley-list").children[shown];
+      const first = thread.querySelector(".parley-list").children[seen];
       if (first) focusOn(article(first));
     });
   }
 
   function expand(_, b) {
-    const ol = root.getElementById(b.getAttribute("aria-controls"));
+    const ol = byId(b.getAttribute("aria-controls"));
     unfold(ol);
     focusOn(article(ol.firstElementChild));
   }
 
-  // --- live updates: "N new comments", shown when the reader asks ------------------------
-
-  function listen() {
-    const url = thread.dataset.stream;
-    if (!url || !window.EventSource) return;
-    const events = new EventSource(url + (url.includes("?") ? "&" : "?") + new URLSearchParams({ site, uri }));
-    let said;
-    events.addEventListener("comment", (event) => {
-      const { comment: c, count: n } = JSON.parse(event.data);
-      if (waiting.some((w) => w.id === c.id)) return;
-      waiting.push(c);
-      liveCount = n;
-      if (showWaiting()) {
-        clearTimeout(said); // one announcement for a burst of comments
-        said = setTimeout(() => announce(t("fresh", { n: waiting.length })), 1000);
-      }
-    });
-  }
-
-  // The button above the list, for comments not on show yet (the reader's own are).
-  function showWaiting() {
-    waiting = waiting.filter((c) => !root.getElementById("comment-" + c.id));
-    let b = root.querySelector(".p-fresh");
-    if (!waiting.length) return b?.remove();
-    if (!b) thread.querySelector(".parley-list").before((b = button("", "fresh", { class: "p-fresh" })));
-    b.textContent = t("fresh", { n: waiting.length });
-    return b;
-  }
-
-  function fresh() {
-    let newest = null; // oldest first: the last top-level comment placed is the topmost
-    for (const c of waiting) {
-      const parentLi = c.parent && root.getElementById("comment-" + c.parent);
-      if (c.parent && !parentLi) continue; // it answers a comment on a page not loaded
-      const li = place(c, false, parentLi);
-      if (!c.parent || !newest) newest = li;
-    }
-    setCount(liveCount);
-    waiting = [];
-    showWaiting();
-    if (newest) focusOn(article(newest));
-  }
-
-  // Permalinks: the comment is in the shadow root, where the page's own #hash cannot reach.
+  // Permalinks: the comment lives in the shadow root, out of reach of the page's #hash.
   function link(li, a) {
     history.replaceState(null, "", a.getAttribute("href"));
     reveal(li);
   }
 
-  const ACTIONS = {
-    vote, reply, report, edit, del, confirmDelete, sort, inline, more, all, expand, link, fresh,
-    close: (li) => closePanel(li, true),
-    retry: () => load(),
-  };
+  // --- live updates: "N new comments", shown when the reader asks -------------------------
+
+  function listen() {
+    const url = thread.dataset.stream;
+    if (!url) return;
+    let timer;
+    new EventSource(url + (url.includes("?") ? "&" : "?") + new URLSearchParams({ site, uri })).addEventListener("comment", (event) => {
+      const { comment: c, count: n } = JSON.parse(event.data);
+      if (waiting.some((w) => w.id === c.id)) return;
+      waiting.push(c);
+      liveCount = n;
+      if (showWaiting()) {
+        clearTimeout(timer); // one announcement for a burst
+        timer = setTimeout(() => announce(t("fresh", { n: waiting.length })), 1000);
+      }
+    });
+  }
+
+  // The reader's own comments are on show already: only the others wait.
+  function showWaiting() {
+    waiting = waiting.filter((c) => !byId("comment-" + c.id));
+    let b = root.querySelector(".p-fresh");
+    if (!waiting.length) return b?.remove();
+    b ||= thread.querySelector(".parley-list").insertAdjacentElement("beforebegin", button("", "fresh", { class: "p-fresh" }));
+    b.textContent = t("fresh", { n: waiting.length });
+    return b;
+  }
+
+  function fresh() {
+    let topmost = null; // oldest first, so the last top-level comment placed is on top
+    for (const c of waiting) {
+      const parentLi = c.parent && byId("comment-" + c.parent);
+      if (c.parent && !parentLi) continue; // it answers a comment on a page not loaded
+      const li = place(c, false, parentLi);
+      if (!c.parent || !topmost) topmost = li;
+    }
+    setCount(liveCount);
+    waiting = [];
+    showWaiting();
+    if (topmost) focusOn(article(topmost));
+  }
+
+  const ACTIONS = { vote, reply, report, edit, del, confirmDelete, sort, inline, more, all, expand, link, fresh, close: (li) => closePanel(li, true), retry: () => load() };
 
   wrap.addEventListener("click", (event) => {
     const target = event.target.closest("[data-act], .parley-permalink");
     if (!target) return;
     event.preventDefault();
-    ACTIONS[target.dataset.act || "link"](target.closest(".parley-comment"), target);
+    const li = target.closest(".parley-comment");
+    // A panel's button pressed again closes the panel.
+    if (li?.opener === target) closePanel(li, true);
+    else ACTIONS[target.dataset.act || "link"](li, target);
   });
 
-  // Tabs: arrows, Home and End move between sorts and select; Enter and Space select.
+  // Tabs: arrows, Home and End move along the sorts and select; Enter and Space select.
   wrap.addEventListener("keydown", (event) => {
-    const tab = event.target.closest?.("[role=tab]");
+    const tab = event.target.closest("[role=tab]");
     if (!tab) return;
     const tabs = [...tab.parentElement.children];
     const n = tabs.length;
     const at = tabs.indexOf(tab);
-    const forward = getComputedStyle(tab).direction === "rtl" ? "ArrowLeft" : "ArrowRight";
-    const back = forward === "ArrowLeft" ? "ArrowRight" : "ArrowLeft";
-    const to = { Home: 0, End: n - 1, [forward]: (at + 1) % n, [back]: (at + n - 1) % n, Enter: at, " ": at }[event.key];
+    const rtl = getComputedStyle(tab).direction === "rtl";
+    const to = { Home: 0, End: n - 1, ArrowRight: at + (rtl ? n - 1 : 1), ArrowLeft: at + (rtl ? 1 : n - 1), Enter: at, " ": at }[event.key];
     if (to === undefined) return;
     event.preventDefault();
-    tabs[to].focus();
-    sort(null, tabs[to]);
+    tabs[to % n].focus();
+    sort(null, tabs[to % n]);
   });
-
-  // Own comments older than a day can no longer be edited anywhere: forget their tokens.
-  try {
-    for (const key of Object.keys(localStorage)) {
-      if (key.startsWith("parley:edit:") && stored(key.slice(7))?.at < Date.now() - 864e5) localStorage.removeItem(key);
-    }
-  } catch {
-    // storage unavailable: nothing to forget
-  }
 
   load();
 }
