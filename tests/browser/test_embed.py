@@ -5,6 +5,7 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Literal
 
 import pytest
 from django.test import Client
@@ -149,7 +150,9 @@ def test_a_page_whose_origin_the_site_does_not_allow_is_told_why(
 
     open_story(page, host, parley_url)
 
-    expect(page.locator("#parley-thread")).to_contain_text(f"{host.origin} may not show comments")
+    widget = page.locator("#parley-thread")
+    expect(widget).to_contain_text("cannot be shown or posted on")
+    expect(widget).to_contain_text(host.origin)
     expect(page.get_by_role("button", name="Post comment")).to_have_count(0)
 
 
@@ -167,7 +170,13 @@ def test_a_reader_posts_a_comment_and_a_reply_without_a_reload(
     expect(status(page)).to_have_text("Comment posted")
     expect(page.get_by_role("heading", name="2 comments")).to_be_visible()
 
-    own(comment(page, "An older view.")).get_by_role("button", name="Reply").click()
+    reply_button = own(comment(page, "An older view.")).get_by_role("button", name="Reply")
+    reply_button.click()
+    expect(reply_button).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("Escape")  # changed their mind, then not
+    expect(reply_button).to_be_focused()
+    expect(page.get_by_role("textbox", name="Reply to Anna")).to_have_count(0)
+    page.keyboard.press("Enter")
     page.get_by_role("textbox", name="Reply to Anna").fill("Answering Anna, politely.")
     expect(page.get_by_role("textbox", name="Name").last).to_have_value("Quiet Reader")
     page.get_by_role("button", name="Post reply").click()
@@ -528,13 +537,16 @@ def test_a_link_to_a_folded_reply_unfolds_it(page: Page, host: HostPage, parley_
     ("width", "scheme"), [(1280, "light"), (1280, "dark"), (375, "light"), (375, "dark")]
 )
 def test_axe_finds_no_serious_problem_in_the_widget(
-    browser: Browser, host: HostPage, parley_url, thread, width: int, scheme: str
+    browser: Browser,
+    host: HostPage,
+    parley_url,
+    thread,
+    width: int,
+    scheme: Literal["light", "dark"],
 ):
     first = post_comment(thread, "A *first* view.", author="Anna")
     post_comment(thread, "A reply.", author="Boris", parent=first)
-    context = browser.new_context(
-        viewport={"width": width, "height": 800}, color_scheme=scheme  # type: ignore[arg-type]
-    )
+    context = browser.new_context(viewport={"width": width, "height": 800}, color_scheme=scheme)
     page = open_story(context.new_page(), host, parley_url)
     own(comment(page, "A first view.")).get_by_role("button", name="Reply").click()
     comment(page, "A reply.").get_by_role("button", name="Report").click()

@@ -75,7 +75,7 @@ let host, lang, T, plurals, dates;
 function setLanguage(tag) {
   try {
     plurals = new Intl.PluralRules(tag);
-    dates = new Intl.DateTimeFormat(tag, { dateStyle: "medium", timeStyle: "short" });
+    dates = new Intl.DateTimeFormat(tag, { day: "numeric", month: "short", year: "numeric", hour: "numeric", minute: "2-digit" });
     lang = tag;
     T = { ...STRINGS.en, ...STRINGS[tag.split("-")[0]], ...STRINGS[tag] };
   } catch {
@@ -260,6 +260,8 @@ function mount() {
     for (const img of fragment.querySelectorAll("img[src]")) {
       set(img, { src: new URL(img.getAttribute("src"), BASE), loading: "lazy" }); // on Parley
     }
+    // In the reader's time zone, as the comments they post will show.
+    for (const time of fragment.querySelectorAll("time")) time.textContent = dates.format(new Date(time.dateTime));
     const nav = fragment.querySelector(".parley-sorts");
     if (nav) {
       // "Inline feedbacks" filters any sort: a toggle beside the tabs, not a tab.
@@ -730,8 +732,11 @@ function mount() {
     else ACTIONS[target.dataset.act || "link"](li, target);
   });
 
-  // Tabs: arrows, Home and End move along the sorts and select; Enter and Space select.
+  // Escape closes a panel. Tabs: arrows, Home and End move along the sorts and select;
+  // Enter and Space select.
   wrap.addEventListener("keydown", (event) => {
+    const panel = event.key === "Escape" && event.target.closest(".p-panel");
+    if (panel) return closePanel(panel.parentElement, true);
     const tab = event.target.closest("[role=tab]");
     if (!tab) return;
     const tabs = [...tab.parentElement.children];
