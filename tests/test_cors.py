@@ -1,9 +1,13 @@
 """The widget on a publisher's page reads and writes across origins; other pages are told no."""
 
+import shutil
+import subprocess
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from parley.embed.bundle import embed_bundle
 from parley.sites.origins import forget_site
 from tests.factories import SiteFactory, ThreadFactory, post_comment
 
@@ -114,3 +118,24 @@ def test_embed_js_is_one_cacheable_compressed_script(client):
     assert response["Content-Encoding"] == "gzip"
     assert "max-age" in response["Cache-Control"]
     assert client.get("/embed.js", HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+
+
+def test_a_fragment_refused_to_a_foreign_origin_answers_in_the_api_error_shape(client):
+    SiteFactory.create()
+
+    response = client.get(
+        "/fragments/thread", {"site": "news", "uri": "/x/"}, HTTP_ORIGIN="https://copycat.example"
+    )
+
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "origin_not_allowed"
+
+
+@pytest.mark.skipif(not shutil.which("node"), reason="needs Node.js to parse the bundle")
+def test_the_served_embed_is_valid_javascript(tmp_path):
+    bundle = tmp_path / "embed.js"
+    bundle.write_bytes(embed_bundle().raw)
+
+    result = subprocess.run(["node", "--check", str(bundle)], capture_output=True, text=True)
+
+    assert result.returncode == 0, result.stderr

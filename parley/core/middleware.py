@@ -13,6 +13,11 @@ _GENERIC_ERRORS = {
 }
 
 
+# Paths read by programs (the API, and the fragments the widget fetches): errors there are
+# JSON in the API's shape, never an HTML page.
+MACHINE_PATHS = ("/api/", "/fragments/")
+
+
 class ApiErrorShapeMiddleware:
     """Errors that Django answers before the API sees the request (an unknown path, a method
     the endpoint lacks) still get the API's error shape instead of an HTML page."""
@@ -24,7 +29,7 @@ class ApiErrorShapeMiddleware:
         response = self.get_response(request)
         if (
             response.status_code >= 400
-            and request.path.startswith("/api/")
+            and request.path.startswith(MACHINE_PATHS)
             and not response.get("Content-Type", "").startswith("application/json")
         ):
             code, message = _GENERIC_ERRORS.get(
@@ -49,5 +54,9 @@ class ParleyErrorMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, ParleyError):
+            if request.path.startswith(MACHINE_PATHS):
+                return error_response(
+                    exception.status, exception.code, exception.message, exception.fields
+                )
             return render(request, "error.html", {"error": exception}, status=exception.status)
         return None
