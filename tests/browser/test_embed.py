@@ -464,6 +464,30 @@ def test_dark_theme_from_the_host_element(page: Page, host: HostPage, parley_url
     assert background == "rgb(22, 25, 28)"
 
 
+def test_the_publisher_themes_the_widget_with_custom_properties(
+    page: Page, host: HostPage, parley_url, thread
+):
+    theme = "<style>#parley-thread { --parley-accent: rgb(120, 20, 90); }</style>"
+    open_story(page, host, parley_url, body=theme)
+    page.get_by_role("textbox", name="Comment", exact=True).focus()
+
+    post = page.get_by_role("button", name="Post comment")
+    assert post.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(120, 20, 90)"
+
+
+def test_a_closed_discussion_shows_no_comment_box(page: Page, host: HostPage, parley_url, thread):
+    post_comment(thread, "Last word.", author="Anna")
+    Thread.objects.filter(pk=thread.pk).update(closed_at=timezone.now())
+
+    open_story(page, host, parley_url)
+
+    expect(page.get_by_text("This discussion is closed.")).to_be_visible()
+    expect(comment(page, "Last word.")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Comment", exact=True)).to_have_count(0)
+    expect(page.get_by_role("button", name="Reply")).to_have_count(0)
+    expect(page.get_by_role("button", name="Vote up")).to_have_count(0)
+
+
 def test_embed_js_fits_the_size_budget():
     response = Client().get("/embed.js", HTTP_ACCEPT_ENCODING="gzip")
 

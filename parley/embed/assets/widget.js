@@ -182,6 +182,7 @@ function mount() {
   let liveCount = 0;
   let ids = 0;
   let editMinutes = 15;
+  let closed = false;
   const byId = (id) => root.getElementById(id);
   root.append(h("style", { text: PARLEY_CSS }), wrap);
 
@@ -257,6 +258,7 @@ function mount() {
 
   function enhance(fragment) {
     editMinutes = +fragment.dataset.editWindow || 15;
+    closed = fragment.hasAttribute("data-closed");
     for (const img of fragment.querySelectorAll("img[src]")) {
       set(img, { src: new URL(img.getAttribute("src"), BASE), loading: "lazy" }); // on Parley
     }
@@ -324,13 +326,16 @@ function mount() {
     const id = li.dataset.id;
     const disclose = (label, act, attrs) => button(t(label), act, { "aria-expanded": "false", ...attrs });
     footer.querySelector(".parley-reply")?.replaceWith(disclose("reply", "reply", { class: "parley-reply" }));
-    // Nobody votes on or reports their own comment (the server refuses it too).
+    // Nobody votes on or reports their own comment, nor votes once a discussion is
+    // closed: the server refuses it too.
     if (!li.matches(".p-pending") && !stored("edit:" + id)) {
       const vote = stored("vote:" + id);
       const arrow = (v) => button("", "vote", { class: "p-vote", "data-v": v, "aria-label": t(v > 0 ? "up" : "down"), "aria-pressed": "" + (vote === v) });
       const score = footer.querySelector(".parley-score");
-      score.before(arrow(1));
-      score.after(arrow(-1));
+      if (!closed) {
+        score.before(arrow(1));
+        score.after(arrow(-1));
+      }
       footer.append(disclose("report", "report"));
     }
     const own = ownToken(id);
