@@ -325,7 +325,9 @@ function mount() {
     if (!footer) return; // a deleted comment's placeholder
     const id = li.dataset.id;
     const disclose = (label, act, attrs) => button(t(label), act, { "aria-expanded": "false", ...attrs });
-    footer.querySelector(".parley-reply")?.replaceWith(disclose("reply", "reply", { class: "parley-reply" }));
+    const reply = footer.querySelector(".parley-reply");
+    // The server's label where there is one: its translations may cover more languages.
+    reply?.replaceWith(button(reply.textContent || t("reply"), "reply", { class: "parley-reply", "aria-expanded": "false" }));
     // Nobody votes on or reports their own comment, nor votes once a discussion is
     // closed: the server refuses it too.
     if (!li.matches(".p-pending") && !stored("edit:" + id)) {
