@@ -50,9 +50,12 @@ def free_port_pair() -> int:
 
 def wait_until_up(port: int, deadline: float) -> None:
     while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.5):
-            with contextlib.suppress(OSError), socket.create_connection((HOST, port + 1), 0.5):
-                return
+        with (
+            contextlib.suppress(OSError),
+            socket.create_connection((HOST, port), timeout=0.5),
+            socket.create_connection((HOST, port + 1), timeout=0.5),
+        ):
+            return
         time.sleep(0.2)
     raise RuntimeError(f"server on {port} did not start")
 
@@ -71,7 +74,8 @@ class Stream(threading.Thread):
 
     def __init__(self, port: int) -> None:
         super().__init__(daemon=True)
-        self.port, self.arrived, self.ready = port, {}, threading.Event()
+        self.port, self.ready = port, threading.Event()
+        self.arrived: dict[str, float] = {}
 
     def run(self) -> None:
         conn = http.client.HTTPConnection(HOST, self.port + 1, timeout=60)
@@ -96,17 +100,20 @@ class Stream(threading.Thread):
 def measure(name: str, env: dict[str, str], parley: str, posts: int) -> list[float]:
     run = {**os.environ, **env, "PARLEY_RATE_LIMITS": "off"}
     subprocess.run([parley, "migrate", "-v0"], env=run, check=True)
-    subprocess.run([parley, "site", "add", SITE, "--domain", HOST], env=run,
-                   capture_output=True)
+    subprocess.run([parley, "site", "add", SITE, "--domain", HOST], env=run, capture_output=True)
     servers = []
     try:
         ports = []
         for _ in range(2):
             port = free_port_pair()
-            servers.append(subprocess.Popen(
-                [parley, "serve", "--port", str(port), "--workers", "1", "--no-worker"],
-                env=run, stdout=subprocess.DEVNULL, start_new_session=True,
-            ))
+            servers.append(
+                subprocess.Popen(
+                    [parley, "serve", "--port", str(port), "--workers", "1", "--no-worker"],
+                    env=run,
+                    stdout=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            )
             ports.append(port)
             wait_until_up(port, time.monotonic() + 30)
         a, b = ports
@@ -143,28 +150,48 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as data_dir:
         setups = [("sqlite", {"PARLEY_DATA_DIR": data_dir})]
         if not args.skip_postgres:
-            subprocess.run(["psql", "-h", HOST, "-U", "postgres", "-qc",
-                            "DROP DATABASE IF EXISTS parley_bench"], check=True)
-            subprocess.run(["psql", "-h", HOST, "-U", "postgres", "-qc",
-                            "CREATE DATABASE parley_bench"], check=True)
-            setups.insert(0, ("postgres+redis", {
-                "PARLEY_DATA_DIR": data_dir,
-                "DATABASE_URL": f"postgres://postgres@{HOST}:5432/parley_bench",
-                "REDIS_URL": f"redis://{HOST}:6379/9",
-            }))
+            subprocess.run(
+                [
+                    "psql",
+                    "-h",
+                    HOST,
+                    "-U",
+                    "postgres",
+                    "-qc",
+                    "DROP DATABASE IF EXISTS parley_bench",
+                ],
+                check=True,
+            )
+            subprocess.run(
+                ["psql", "-h", HOST, "-U", "postgres", "-qc", "CREATE DATABASE parley_bench"],
+                check=True,
+            )
+            setups.insert(
+                0,
+                (
+                    "postgres+redis",
+                    {
+                        "PARLEY_DATA_DIR": data_dir,
+                        "DATABASE_URL": f"postgres://postgres@{HOST}:5432/parley_bench",
+                        "REDIS_URL": f"redis://{HOST}:6379/9",
+                    },
+                ),
+            )
         for name, env in setups:
             delays = measure(name, env, args.parley_bin, args.posts)
             rows.append((name, delays))
     print(f"\nLive update, post on server A -> event on server B's stream ({args.posts} posts)\n")
-    print("| set-up | p50 | p90 | max | missed | max / bound (1 s) |")
+    print("| set-up | p50 | p90 | max | missed | max ÷ bound (1 s) |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, delays in rows:
         seen = sorted(d for d in delays if d != float("inf"))
         missed = len(delays) - len(seen)
         p50 = statistics.median(seen)
         p90 = seen[int(len(seen) * 0.9) - 1]
-        print(f"| {name} | {p50 * 1000:.0f} ms | {p90 * 1000:.0f} ms | {seen[-1] * 1000:.0f} ms "
-              f"| {missed} | {seen[-1] / BOUND_SECONDS:.2f}× |")
+        print(
+            f"| {name} | {p50 * 1000:.0f} ms | {p90 * 1000:.0f} ms | {seen[-1] * 1000:.0f} ms "
+            f"| {missed} | {seen[-1] / BOUND_SECONDS:.2f} |"
+        )
 
 
 if __name__ == "__main__":
