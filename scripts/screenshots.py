@@ -22,7 +22,7 @@ from playwright.sync_api import Page, sync_playwright
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from tests.browser.conftest import CHROMIUM_ARGS  # noqa: E402
-from tests.browser.hostpage import article_html, host_page  # noqa: E402
+from tests.browser.hostpage import HostPage, article_html, host_page  # noqa: E402
 
 OUT = REPO / "docs" / "screenshots"
 ARTICLE = "/articles/why-the-teyra-crossing-stalled/"
@@ -48,15 +48,19 @@ def main() -> None:
     port = free_port()
     with tempfile.TemporaryDirectory() as data, host_page() as host:
         env = {**os.environ, "PARLEY_DATA_DIR": data}
-        subprocess.run([PARLEY, "demo", "--no-serve"], env=env, check=True, capture_output=True)
+        run = [PARLEY, "demo", "--no-serve"]
+        subprocess.run(run, env=env, check=True, capture_output=True)  # noqa: S603
         allow = (
             "from parley.sites.models import Site; s = Site.objects.get(name='demo'); "
             f"s.origins = ['{host.origin}']; s.save()"
         )
-        subprocess.run([PARLEY, "shell", "-c", allow], env=env, check=True, capture_output=True)
-        server = subprocess.Popen(
-            [PARLEY, "serve", "--port", str(port), "--no-worker"], env=env,
-            stdout=subprocess.DEVNULL, start_new_session=True,
+        run = [PARLEY, "shell", "-c", allow]
+        subprocess.run(run, env=env, check=True, capture_output=True)  # noqa: S603
+        server = subprocess.Popen(  # noqa: S603
+            [PARLEY, "serve", "--port", str(port), "--no-worker"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             parley = f"http://127.0.0.1:{port}"
@@ -71,54 +75,43 @@ def main() -> None:
     print(f"Screenshots written to {OUT.relative_to(REPO)}/")
 
 
-def shoot(parley: str, host) -> None:  # type: ignore[no-untyped-def]
+def shoot(parley: str, host: HostPage) -> None:
     def embed(lang: str = "en", attrs: str = "") -> str:
-        return host.serve(f"/{lang}{len(attrs)}", article_html(
-            parley, site="demo", uri=ARTICLE, lang=lang, thread_attrs=attrs))
+        html = article_html(parley, site="demo", uri=ARTICLE, lang=lang, thread_attrs=attrs)
+        return host.serve(f"/{lang}{len(attrs)}", html)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
         )
-        desktop = {"viewport": {"width": 1200, "height": 900}}
-        phone = {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 2}
 
-        page = browser.new_page(**desktop)
-        page.goto(f"{parley}{ARTICLE}?sort=votes#comments")
-        page.screenshot(path=OUT / "article-page.png")
+        def shot(
+            name: str, url: str, *, phone: bool = False, dark: bool = False, inline: bool = False
+        ) -> None:
+            page = browser.new_page(
+                viewport={"width": 375, "height": 812} if phone else {"width": 1200, "height": 900},
+                device_scale_factor=2 if phone else 1,
+                color_scheme="dark" if dark else "light",
+            )
+            page.goto(url)
+            if url.startswith(host.origin):
+                widget_ready(page)
+                if dark:
+                    page.evaluate("document.body.style.background = '#111'")
+                if inline:
+                    thread = page.locator("#parley-thread")
+                    thread.get_by_role("button", name="Inline feedbacks").click()
+                    page.wait_for_timeout(500)
+                page.locator("#parley-thread").scroll_into_view_if_needed()
+            page.screenshot(path=OUT / name)
+            page.close()
 
-        page = browser.new_page(**desktop)
-        page.goto(embed())
-        widget_ready(page)
-        page.locator("#parley-thread").scroll_into_view_if_needed()
-        page.screenshot(path=OUT / "widget-desktop.png")
-
-        page = browser.new_page(**phone)
-        page.goto(embed())
-        widget_ready(page)
-        page.locator("#parley-thread").scroll_into_view_if_needed()
-        page.screenshot(path=OUT / "widget-375px.png")
-
-        page = browser.new_page(**phone)
-        page.goto(embed(lang="ar"))
-        widget_ready(page)
-        page.locator("#parley-thread").scroll_into_view_if_needed()
-        page.screenshot(path=OUT / "widget-arabic-rtl.png")
-
-        page = browser.new_page(**desktop, color_scheme="dark")
-        page.goto(embed(attrs='data-theme="dark"'))
-        widget_ready(page)
-        page.evaluate("document.body.style.background = '#111'")
-        page.locator("#parley-thread").scroll_into_view_if_needed()
-        page.screenshot(path=OUT / "widget-dark.png")
-
-        page = browser.new_page(**desktop)
-        page.goto(embed())
-        widget_ready(page)
-        page.locator("#parley-thread").get_by_role("button", name="Inline feedbacks").click()
-        page.wait_for_timeout(500)
-        page.locator("#parley-thread").scroll_into_view_if_needed()
-        page.screenshot(path=OUT / "widget-inline-feedback.png")
+        shot("article-page.png", f"{parley}{ARTICLE}?sort=votes#comments")
+        shot("widget-desktop.png", embed())
+        shot("widget-375px.png", embed(), phone=True)
+        shot("widget-arabic-rtl.png", embed(lang="ar"), phone=True)
+        shot("widget-dark.png", embed(attrs='data-theme="dark"'), dark=True)
+        shot("widget-inline-feedback.png", embed(), inline=True)
         browser.close()
 
 
