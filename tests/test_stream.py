@@ -26,6 +26,7 @@ class EventSource:
             "path": "/api/v1/threads/stream",
             "query_string": query.encode(),
             "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()],
+            "client": ("203.0.113.9", 50000),
         }
         self.sent: list[dict[str, Any]] = []
         self.closed = asyncio.Event()
@@ -163,3 +164,25 @@ def test_an_allowed_embedding_origin_may_listen():
         return stream
 
     assert run(scenario()).status == 200
+
+
+def test_one_address_cannot_hold_open_streams_without_end():
+    ThreadFactory.create(uri="/story/")
+
+    async def scenario() -> list[EventSource]:
+        streams = [EventSource("site=news&uri=/story/") for _ in range(21)]
+        tasks = []
+        for stream in streams[:20]:
+            tasks.append(asyncio.create_task(app(stream.scope, stream.receive, stream.send)))
+            await stream.until(lambda s=stream: s.events("ready"))
+        await app(streams[20].scope, streams[20].receive, streams[20].send)
+        for stream in streams[:20]:
+            stream.closed.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), 5)
+        return streams
+
+    streams = run(scenario())
+
+    assert [s.status for s in streams[:20]] == [200] * 20
+    assert streams[20].status == 429
+    assert orjson.loads(streams[20].text)["error"]["code"] == "rate_limited"

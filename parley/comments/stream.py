@@ -8,6 +8,7 @@ Last-Event-ID) resumes where it stopped and misses nothing. Held comments are ne
 """
 
 import asyncio
+from collections import Counter
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -17,7 +18,8 @@ from django.conf import settings
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from parley.core.errors import Invalid, NotFound, ParleyError
+from parley.core.errors import Invalid, NotFound, ParleyError, RateLimited
+from parley.core.readers import client_address
 from parley.realtime.hub import hub
 from parley.sites.origins import cached_site
 
@@ -29,6 +31,9 @@ STREAM_PATH = "/api/v1/threads/stream"
 HEARTBEAT_SECONDS = 15
 MAX_EVENTS_PER_WAKE = 200
 RECONNECT_MS = 2000
+# A reader has a handful of tabs open; more from one address is a client gone wrong (or worse).
+MAX_STREAMS_PER_ADDRESS = 20
+_open_streams: Counter[str] = Counter()
 
 Scope = dict[str, Any]
 
@@ -90,6 +95,31 @@ async def app(scope: Scope, receive: Any, send: Any) -> None:
     except ParleyError as error:
         await _error(send, origin, error.status, error.code, error.message)
         return
+    address = client_address(
+        (scope.get("client") or ("", 0))[0], headers.get("x-forwarded-for", "")
+    )
+    if _open_streams[address] >= MAX_STREAMS_PER_ADDRESS:
+        refusal = RateLimited(retry_after=60)
+        await _error(send, origin, refusal.status, refusal.code, refusal.message)
+        return
+    _open_streams[address] += 1
+    try:
+        await _serve_stream(send, receive, headers, params, site_name, uri, origin)
+    finally:
+        _open_streams[address] -= 1
+        if not _open_streams[address]:
+            del _open_streams[address]
+
+
+async def _serve_stream(
+    send: Any,
+    receive: Any,
+    headers: dict[str, str],
+    params: dict[str, str],
+    site_name: str,
+    uri: str,
+    origin: str | None,
+) -> None:
     last = headers.get("last-event-id") or params.get("last_event_id") or ""
     after_id = int(last) if last.isdigit() else await sync_to_async(_latest_id)(site_name, uri)
     await send(

@@ -80,15 +80,21 @@ def enforce_actor_limits(actor: Actor, action: str, **scopes: str) -> None:
 
 
 def client_ip(request: HttpRequest) -> str:
+    return client_address(
+        request.META.get("REMOTE_ADDR", ""), request.headers.get("X-Forwarded-For", "")
+    )
+
+
+def client_address(peer: str, forwarded_for: str) -> str:
     """The reader's address. Behind PARLEY_PROXY_COUNT trusted reverse proxies it is the
     entry those proxies appended to X-Forwarded-For; anything further left a client can
     forge, so it is never read."""
     proxies = settings.PARLEY_PROXY_COUNT
     if proxies:
-        forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
+        forwarded = [a.strip() for a in forwarded_for.split(",")]
         if len(forwarded) >= proxies and forwarded[-proxies]:
             return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
+    return peer
 
 
 def remember_reader(request: HttpRequest, response: HttpResponse, actor: Actor) -> None:
