@@ -1,13 +1,16 @@
 """Server-side translations: every catalogue complete and compiled; readers get their language."""
 
 import gettext
+import json
 import re
 import shutil
 import struct
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -17,6 +20,8 @@ from django.utils import timezone, translation
 
 import parley
 from parley.articles.models import Article
+from parley.embed.bundle import ASSETS
+from parley.embed.strings import widget_strings
 from tests.factories import SiteFactory, ThreadFactory, post_comment
 
 LOCALE_DIR = Path(parley.__file__).parent / "locale"
@@ -300,3 +305,105 @@ def test_api_errors_come_in_the_readers_language(client):
 
     assert response.status_code == 404
     assert response.json()["error"]["message"] == "No existe ningún sitio llamado «nope»."
+
+
+def widget_english() -> dict[str, Any]:
+    """`STRINGS.en` as widget.js writes it: one key a line, plurals as { one: …, other: … }."""
+    source = (ASSETS / "widget.js").read_text(encoding="utf-8")
+    block = re.search(r"\n  en: \{\n(.*?)\n  \},\n", source, re.S)
+    assert block, "STRINGS.en not found in widget.js"
+    strings = {}
+    for line in block[1].splitlines():
+        key, value = line.strip().removesuffix(",").split(": ", 1)
+        if value.startswith("{"):
+            value = re.sub(r'(\w+): "', r'"\1": "', value)
+        strings[key] = json.loads(value)
+    return strings
+
+
+def test_the_widgets_strings_are_its_english_table_in_english():
+    """Every widget string has its server-side message, and in English they say the same."""
+    with translation.override("en"):
+        assert widget_strings() == widget_english()
+
+
+def fragment_strings(client: Any, lang: str) -> dict[str, Any]:
+    html = client.get(f"/fragments/thread?site=news&uri=/x/&lang={lang}").content.decode()
+    script = re.search(
+        r'<script type="application/json" class="parley-strings">(.*?)</script>\n</div>\s*$',
+        html,
+        re.S,
+    )
+    assert script, "the strings close the .parley-thread root"
+    assert "<" not in script[1] and ">" not in script[1]
+    strings: dict[str, Any] = json.loads(script[1])
+    return strings
+
+
+@pytest.mark.django_db
+def test_the_fragment_brings_the_widget_its_strings_in_the_pages_language(client):
+    thread = ThreadFactory.create(site=SiteFactory.create(), uri="/x/")
+    post_comment(thread, "Ein Kommentar")
+    english = widget_english()
+
+    german = fragment_strings(client, "de")
+    arabic = fragment_strings(client, "ar")
+    russian = fragment_strings(client, "ru")
+
+    for strings in (german, arabic, russian):
+        assert strings.keys() == english.keys()
+    assert german["post"] == "Kommentar abschicken"
+    assert german["replyTo"] == "Antwort an {name}"
+    assert german["votes"] == "{up} dafür, {down} dagegen"
+    assert german["markdown"] == "Markdown: **fett**, _kursiv_, [Link](https://…), > Zitat"
+    assert german["count"] == {"one": "{n} Kommentar", "other": "{n} Kommentare"}
+    assert russian["fresh"] == {
+        "one": "{n} новый комментарий",
+        "few": "{n} новых комментария",
+        "many": "{n} новых комментариев",
+        "other": "{n} новых комментариев",
+    }
+    assert arabic["notify"] == "أرسل لي إشعارًا عن"
+    assert arabic["count"] == {
+        "zero": "لا تعليقات",
+        "one": "تعليق واحد",
+        "two": "تعليقان",
+        "few": "{n} تعليقات",
+        "many": "{n} تعليقًا",
+        "other": "{n} تعليق",
+    }
+    # Every string is translated; these three are spelt the same in German.
+    assert [key for key in english if german[key] == english[key]] == [
+        "name",
+        "website",
+        "optional",
+    ]
+
+
+@pytest.mark.skipif(not shutil.which("node"), reason="needs Node.js for Intl.PluralRules")
+@pytest.mark.parametrize("lang", ["en", *LANGUAGES])
+def test_the_widget_picks_the_catalogues_plural_form_for_every_count(lang):
+    """The widget chooses by Intl.PluralRules category, the catalogue by its gettext rule:
+    the form sent for each category must be the one gettext gives every number in it."""
+    numbers = [*range(1000), 1_000_000]
+    script = (
+        f"const rules = new Intl.PluralRules({json.dumps(lang)});"
+        f"console.log(JSON.stringify({json.dumps(numbers)}.map((n) => rules.select(n))));"
+    )
+    result = subprocess.run(["node", "-e", script], capture_output=True, text=True, check=True)
+    categories = json.loads(result.stdout)
+
+    with translation.override(lang):
+        shown = widget_strings()
+        for key, (singular, plural) in {
+            "count": ("%(counter)s comment", "%(counter)s comments"),
+            "viewReplies": ("View %(n)s reply", "View %(n)s replies"),
+            "fresh": ("%(n)s new comment", "%(n)s new comments"),
+        }.items():
+            forms = shown[key]
+            assert isinstance(forms, dict) and "other" in forms
+            for n, category in zip(numbers, categories, strict=True):
+                expected = translation.ngettext(singular, plural, n) % {"counter": n, "n": n}
+                # As widget.js's t(): the category's form, else "other".
+                got = forms.get(category, forms["other"]).replace("{n}", str(n))
+                assert got == expected, (key, n, category)

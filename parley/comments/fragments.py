@@ -6,6 +6,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from parley.core.compressed import Compressed
+from parley.embed.strings import widget_strings_script
 
 from . import reads
 
@@ -20,6 +21,8 @@ def thread_fragment(site_name: str, uri: str, query: reads.PageQuery) -> Compres
                 "sorts": reads.SORTS,
                 "is_all": query.limit == reads.MAX_LIMIT,
                 "stream_url": settings.PARLEY_STREAM_URL,
+                # The widget's own words in this language; nothing on show without it.
+                "widget_strings": widget_strings_script(),
             },
         )
         return html.encode()

@@ -36,6 +36,9 @@ def test_the_discussion_reads_four_levels_deep_with_javascript_off(page: Page):
     assert page.locator(".parley-level-5").count() == 0  # deeper replies stay at level 4
     expect(page.locator(".parley-in-reply-to").first).to_contain_text("in reply to")
     expect(page.get_by_text("edited", exact=True).first).to_be_visible()
+    # The widget's own strings ride in the same fragment: never on show here.
+    expect(page.locator(".parley-thread > script.parley-strings")).to_have_count(1)
+    assert "Loading comments" not in page.locator("body").inner_text()
 
 
 def test_each_map_links_to_its_full_size_file(page: Page):

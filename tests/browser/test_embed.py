@@ -102,6 +102,58 @@ def test_the_thread_loads_into_the_foreign_page(page: Page, host: HostPage, parl
     assert (avatar.get_attribute("src") or "").startswith(parley_url + "/avatars/")
 
 
+def test_the_widget_speaks_the_host_pages_language(page: Page, host: HostPage, parley_url, thread):
+    post_comment(thread, "Erster!", author="Anna")
+    badge = '<p><a href="/story/#comments" data-parley-count="/story/">Kommentare</a></p>'
+
+    open_story(page, host, parley_url, lang="de", body=badge)
+
+    expect(page.get_by_role("heading", name="1 Kommentar")).to_be_visible()
+    # The badge waits for the thread's strings: no English on a German page.
+    expect(page.get_by_role("link", name="1 Kommentar")).to_be_visible()
+    first = own(comment(page, "Erster!"))
+    for label in ("Dafür stimmen", "Dagegen stimmen", "Melden", "Antworten"):
+        expect(first.get_by_role("button", name=label)).to_be_visible()
+    expect(page.locator("summary")).to_have_text("Benachrichtigen bei")
+    box = page.get_by_role("textbox", name="Kommentar", exact=True)
+    expect(box).to_have_attribute("placeholder", re.compile("^Wir freuen uns auf Ihre Meinung"))
+    box.fill("Zweiter!")
+    page.get_by_role("textbox", name="Name").fill("Bernd")
+    page.get_by_role("button", name="Kommentar abschicken").click()
+
+    expect(comment(page, "Zweiter!")).to_be_visible()
+    expect(status(page)).to_have_text("Kommentar veröffentlicht")
+    expect(page.get_by_role("heading", name="2 Kommentare")).to_be_visible()
+    first.get_by_role("button", name="Dafür stimmen").click()
+    expect(status(page)).to_have_text("Bewertung: +1")
+
+
+def test_an_arabic_page_gets_an_arabic_widget_right_to_left(
+    page: Page, host: HostPage, parley_url, thread
+):
+    post_comment(thread, "رأي أول.", author="Anna")
+
+    open_story(page, host, parley_url, lang="ar")
+
+    expect(page.get_by_role("heading", name="تعليق واحد")).to_be_visible()
+    first = own(comment(page, "رأي أول."))
+    for label in ("صوّت بالتأييد", "صوّت بالرفض", "إبلاغ", "رد"):
+        expect(first.get_by_role("button", name=label)).to_be_visible()
+    expect(page.locator("summary")).to_have_text("أرسل لي إشعارًا عن")
+    # Right to left: the author's name starts the line on the right, the date follows.
+    assert page.locator(".p-wrap").evaluate("el => getComputedStyle(el).direction") == "rtl"
+    author = first.locator(".parley-author").bounding_box()
+    date = first.locator(".parley-permalink").bounding_box()
+    assert author and date and author["x"] > date["x"]
+
+    page.get_by_role("textbox", name="التعليق", exact=True).fill("رأي ثانٍ.")
+    page.get_by_role("textbox", name="الاسم").fill("Bernd")
+    page.get_by_role("button", name="نشر التعليق").click()
+
+    expect(comment(page, "رأي ثانٍ.")).to_be_visible()
+    expect(page.get_by_role("heading", name="تعليقان")).to_be_visible()
+
+
 @pytest.mark.parametrize(
     ("badge", "expected"),
     [

@@ -7,7 +7,9 @@ const script = document.currentScript || document.querySelector('script[src*="/e
 const BASE = new URL(script.src).origin;
 const REASONS = ["spam", "insult", "hate", "threat", "illegal", "off_topic", "other"];
 
-// Every string the reader sees; plurals keyed by Intl.PluralRules categories.
+// Every string the reader sees, in English; plurals keyed by Intl.PluralRules categories.
+// Each thread fragment brings them in its language (parley/embed/strings.py), laid over
+// these: only what shows before the first fragment (loading, network errors) stays English.
 const STRINGS = {
   en: {
     loading: "Loading comments…",
@@ -70,14 +72,14 @@ const STRINGS = {
   },
 };
 
-let host, lang, T, plurals, dates;
+let host, lang, T, plurals, dates, worded;
 
 function setLanguage(tag) {
   try {
     plurals = new Intl.PluralRules(tag);
     dates = new Intl.DateTimeFormat(tag, { day: "numeric", month: "short", year: "numeric", hour: "numeric", minute: "2-digit" });
     lang = tag;
-    T = { ...STRINGS.en, ...STRINGS[tag.split("-")[0]], ...STRINGS[tag] };
+    T = { ...STRINGS.en };
   } catch {
     setLanguage("en"); // a tag Intl does not know
   }
@@ -160,15 +162,16 @@ function fillCounts() {
   for (const [site, badges] of Object.entries(bySite)) {
     const query = new URLSearchParams({ site });
     for (const uri of new Set(badges.map((b) => b.dataset.parleyCount))) query.append("uri", uri);
-    call("GET", "/api/v1/counts?" + query)
-      .then(({ counts }) => badges.forEach((b) => (b.textContent = t("count", { n: counts[b.dataset.parleyCount] ?? 0 }))))
+    // With a thread on the page, its fragment's strings first: badges in the page's language.
+    Promise.all([call("GET", "/api/v1/counts?" + query), worded])
+      .then(([{ counts }]) => badges.forEach((b) => (b.textContent = t("count", { n: counts[b.dataset.parleyCount] ?? 0 }))))
       .catch(() => {}); // a badge without its number beats a broken page
   }
 }
 
 // --- the widget ---------------------------------------------------------------------------
 
-function mount() {
+function mount(said) {
   const site = host.dataset.site || script.dataset.site;
   const uri = host.dataset.uri || location.pathname;
   const state = { sort: "newest", all: false, inline: false, loads: 0 };
@@ -239,6 +242,7 @@ function mount() {
       announce(error.message);
     } finally {
       box.removeAttribute("aria-busy");
+      said();
     }
   }
 
@@ -257,6 +261,11 @@ function mount() {
   }
 
   function enhance(fragment) {
+    const words = fragment.querySelector(":scope>.parley-strings");
+    if (words) {
+      Object.assign(T, JSON.parse(words.textContent));
+      words.remove();
+    }
     editMinutes = +fragment.dataset.editWindow || 15;
     closed = fragment.hasAttribute("data-closed");
     for (const img of fragment.querySelectorAll("img[src]")) {
@@ -763,8 +772,11 @@ function mount() {
 function boot() {
   host = document.getElementById("parley-thread");
   setLanguage((host?.dataset.lang || document.documentElement.lang || "en").toLowerCase());
+  let said;
+  worded = new Promise((resolve) => (said = resolve));
   fillCounts();
-  if (host && !host.shadowRoot) mount();
+  if (host && !host.shadowRoot) mount(said);
+  else said();
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
