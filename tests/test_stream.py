@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import connections
 
 from parley.comments import reads
 from parley.comments.stream import app
@@ -71,9 +72,18 @@ def _fast_polling(monkeypatch):
 
 
 def run(coroutine):
-    """In a thread of its own: Playwright's sync API may hold this thread's event loop."""
+    """In a thread of its own: Playwright's sync API may hold this thread's event loop. The
+    stream's database connections are closed at the end, or PostgreSQL cannot drop the test
+    database afterwards."""
+
+    async def and_close():
+        try:
+            return await coroutine
+        finally:
+            await sync_to_async(connections.close_all)()
+
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
+        return pool.submit(asyncio.run, and_close()).result()
 
 
 def post_and_announce(thread, body, **fields):
