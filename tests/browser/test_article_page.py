@@ -164,3 +164,20 @@ def test_axe_is_also_clean_on_a_phone_with_a_reply_box_open(checked_page: Page):
 
     assert serious_violations(page) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_with_javascript_on_the_widget_takes_over_without_fetching_the_thread(
+    checked_page: Page,
+):
+    page = checked_page
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.goto(ARTICLE + "?sort=oldest")
+
+    thread = page.locator("#parley-thread")
+    expect(thread.get_by_role("button", name="Vote up").first).to_be_visible()
+    expect(thread.get_by_role("tab", name="Oldest")).to_have_attribute("aria-selected", "true")
+    expect(thread.get_by_role("heading", name="80 comments")).to_be_visible()
+    assert "Loading comments" not in thread.inner_text()
+    assert not [url for url in asked if "/fragments/thread" in url]
+    assert any("/embed.js" in url for url in asked)

@@ -210,6 +210,15 @@ function mount(said) {
   // --- the thread -------------------------------------------------------------------------
 
   async function fetchThread(cursor) {
+    // Parley's own page rendered the thread already: the first fragment costs no request.
+    const served = !cursor && !thread && host.querySelector(":scope>.parley-thread");
+    if (served) {
+      const query = new URLSearchParams(location.search);
+      state.sort = served.dataset.sort || state.sort;
+      state.all = query.has("all");
+      state.inline = query.get("filter") === "inline";
+      return enhance(served);
+    }
     const query = new URLSearchParams({ site, uri, sort: state.sort, lang });
     if (state.all) query.set("all", 1);
     if (state.inline) query.set("filter", "inline");
