@@ -79,6 +79,7 @@ WIDGET_STRINGS = {
     "notifyThread": _("new follow-up comments"),
     "notifyReplies": _("new replies to my comments"),
     "subscribe": _("Subscribe"),
+    "close": _("Close"),
     "loadedMore": _("More comments loaded"),
     # The thread's heading says the same: one translation for both.
     "count": ngettext_lazy("%(counter)s comment", "%(counter)s comments", "counter"),

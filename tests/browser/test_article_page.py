@@ -181,3 +181,53 @@ def test_with_javascript_on_the_widget_takes_over_without_fetching_the_thread(
     assert "Loading comments" not in thread.inner_text()
     assert not [url for url in asked if "/fragments/thread" in url]
     assert any("/embed.js" in url for url in asked)
+
+
+def reach_the_article_end(page: Page) -> None:
+    page.locator("[data-parley-article]").evaluate("el => el.scrollIntoView({block: 'end'})")
+
+
+def test_a_prompt_at_the_article_end_leads_to_the_comment_box_until_closed(
+    checked_page: Page,
+):
+    page = checked_page
+    page.goto(ARTICLE)
+    thread = page.locator("#parley-thread")
+    expect(thread.get_by_role("button", name="Vote up").first).to_be_visible()
+    prompt = page.get_by_role("region", name="Would love your thoughts, please comment")
+    expect(prompt).to_have_count(0)
+
+    reach_the_article_end(page)
+    expect(prompt).to_be_visible()
+    prompt.get_by_role("button", name="Comment").focus()
+    page.keyboard.press("Enter")
+    expect(thread.get_by_role("textbox", name="Comment", exact=True)).to_be_focused()
+    expect(prompt).to_have_count(0)
+
+    page.reload()
+    reach_the_article_end(page)
+    prompt.get_by_role("button", name="Close").click()
+    expect(prompt).to_have_count(0)
+
+    page.reload()
+    expect(thread.get_by_role("button", name="Vote up").first).to_be_visible()
+    reach_the_article_end(page)
+    page.mouse.wheel(0, 300)
+    page.wait_for_timeout(300)
+    expect(prompt).to_have_count(0)
+
+
+def test_no_prompt_for_a_reader_who_has_commented(checked_page: Page):
+    page = checked_page
+    page.goto(ARTICLE)
+    thread = page.locator("#parley-thread")
+    thread.get_by_role("textbox", name="Comment", exact=True).fill("Here is what I think.")
+    thread.get_by_role("textbox", name="Name").fill("Vocal Reader")
+    thread.get_by_role("button", name="Post comment").click()
+    expect(thread.get_by_text("Here is what I think.")).to_be_visible()
+
+    page.reload()
+    expect(thread.get_by_role("button", name="Vote up").first).to_be_visible()
+    reach_the_article_end(page)
+    page.wait_for_timeout(300)
+    expect(page.get_by_role("region", name="Would love your thoughts")).to_have_count(0)

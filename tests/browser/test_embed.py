@@ -548,6 +548,24 @@ def test_a_closed_discussion_shows_no_comment_box(page: Page, host: HostPage, pa
     expect(page.get_by_role("textbox", name="Comment", exact=True)).to_have_count(0)
     expect(page.get_by_role("button", name="Reply")).to_have_count(0)
     expect(page.get_by_role("button", name="Vote up")).to_have_count(0)
+    # Nor the floating prompt to comment, though the thread is in view.
+    expect(page.get_by_role("region", name="Would love your thoughts")).to_have_count(0)
+
+
+def test_without_a_marked_article_the_prompt_comes_with_the_thread(
+    page: Page, host: HostPage, parley_url, thread
+):
+    page.set_viewport_size({"width": 800, "height": 500})
+    open_story(page, host, parley_url, body="<p style='height: 1500px'>A long story.</p>")
+    prompt = page.get_by_role("region", name="Would love your thoughts, please comment")
+    expect(page.get_by_role("textbox", name="Comment", exact=True)).to_have_count(1)
+    expect(prompt).to_have_count(0)
+
+    page.mouse.wheel(0, 1200)
+    expect(prompt).to_be_visible()
+    prompt.get_by_role("button", name="Comment").click()
+    expect(page.get_by_role("textbox", name="Comment", exact=True)).to_be_focused()
+
 
 
 def test_embed_js_fits_the_size_budget():

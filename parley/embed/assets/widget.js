@@ -65,6 +65,7 @@ const STRINGS = {
     notifyThread: "new follow-up comments",
     notifyReplies: "new replies to my comments",
     subscribe: "Subscribe",
+    close: "Close",
     loadedMore: "More comments loaded",
     count: { one: "{n} comment", other: "{n} comments" },
     viewReplies: { one: "View {n} reply", other: "View {n} replies" },
@@ -73,6 +74,13 @@ const STRINGS = {
 };
 
 let host, lang, T, plurals, dates, worded;
+
+// The floating prompt's own shadow root: fixed at the page's end corner, start-to-end safe.
+const PROMPT_CSS =
+  ":host{position:fixed;inset-block-end:1rem;inset-inline-end:1rem;z-index:2147483000;max-inline-size:calc(100vw - 2rem)}" +
+  "div{display:flex;align-items:center;gap:.5rem;padding:.5rem .75rem;border-radius:.5rem;background:var(--parley-paper,#fff);color:var(--parley-ink,#1d2327);box-shadow:0 2px 12px #0005;font:15px/1.4 system-ui,sans-serif}" +
+  "p{margin:0}button{font:inherit;cursor:pointer;border:0;border-radius:.3rem;padding:.3rem .7rem;background:var(--parley-accent,#0b6e99);color:#fff}" +
+  "button+button{background:none;color:inherit;font-size:1.3rem;line-height:1;padding:.2rem .4rem}button:focus-visible{outline:2px solid var(--parley-accent,#0b6e99);outline-offset:2px}";
 
 function setLanguage(tag) {
   try {
@@ -179,13 +187,18 @@ function mount(said) {
   const live = h("p", { class: "p-sr", role: "status" });
   const alert = h("p", { class: "p-alert", hidden: true });
   const box = h("div", { "aria-busy": "true" }, h("p", { class: "p-loading" }, t("loading")));
-  const wrap = h("div", { class: "p-wrap", lang, dir: /^(ar|he|fa|ur)\b/.test(lang) && "rtl" }, live, box);
+  const dir = /^(ar|he|fa|ur)\b/.test(lang) && "rtl";
+  const wrap = h("div", { class: "p-wrap", lang, dir }, live, box);
+  const key = site + uri; // this thread, in what the reader's browser remembers
   let thread = null; // the .parley-thread on show
   let waiting = []; // comments from the live stream, not yet shown
   let liveCount = 0;
   let ids = 0;
   let editMinutes = 15;
   let closed = false;
+  let topForm = null; // the comment box above the thread
+  let floating = null; // the prompt, once due
+  let unprompt = () => {};
   const byId = (id) => root.getElementById(id);
   root.append(h("style", { text: PARLEY_CSS }), wrap);
 
@@ -256,7 +269,7 @@ function mount(said) {
   }
 
   function start() {
-    if (!thread.hasAttribute("data-closed")) box.before(notifyBox(), commentForm());
+    if (!closed) box.before(notifyBox(), (topForm = commentForm()));
     box.before(alert);
     // Live updates start when the reader reaches the thread, not with the page.
     const seen = new IntersectionObserver((entries) => {
@@ -267,6 +280,48 @@ function mount(said) {
     seen.observe(host);
     const target = location.hash.startsWith("#comment-") && byId(location.hash.slice(1));
     if (target) reveal(target);
+    prompt();
+  }
+
+  // --- the floating prompt: at the article's end, a reader who has not commented is asked -
+
+  // It floats over the way from the article to the thread: gone once the thread fills the
+  // lower half of the screen, where it would cover comments.
+  function prompt() {
+    if (closed || stored("posted:" + key) || stored("noprompt:" + key)) return;
+    const end = document.querySelector("[data-parley-article]");
+    const say = t("placeholder");
+    let due = false;
+    const check = () => {
+      const r = (end || host).getBoundingClientRect();
+      due ||= (end ? r.bottom : r.top) <= innerHeight;
+      if (!due) return;
+      if (!floating) {
+        floating = h("div", { dir: dir || "ltr" });
+        const shadow = floating.attachShadow({ mode: "open" });
+        shadow.append(h("style", { text: PROMPT_CSS }), h("div", { role: "region", "aria-label": say, lang }, h("p", {}, say), button(t("comment"), "go"), button("×", "x", { "aria-label": t("close") })));
+        shadow.addEventListener("click", (event) => {
+          const act = event.target.closest("[data-act]")?.dataset.act;
+          if (!act) return;
+          unprompt();
+          if (act === "x") return stored("noprompt:" + key, 1);
+          host.scrollIntoView({ block: "start" });
+          topForm.elements.body.focus();
+        });
+        floating.style.display = "none";
+        document.body.append(floating);
+      }
+      const show = host.getBoundingClientRect().top > innerHeight / 2;
+      if (show && !floating.seen) announce(say);
+      floating.seen ||= show;
+      floating.style.display = show ? "" : "none";
+    };
+    unprompt = () => {
+      removeEventListener("scroll", check);
+      floating?.remove();
+    };
+    addEventListener("scroll", check, { passive: true });
+    check();
   }
 
   function enhance(fragment) {
@@ -459,6 +514,8 @@ function mount(said) {
       async (values) => {
         el.need("body", "author_name");
         const posted = await call("POST", "/api/v1/comments", { site, uri, parent: parentLi ? +parentLi.dataset.id : null, ...values });
+        stored("posted:" + key, 1);
+        unprompt();
         const { body, ...remembered } = values;
         stored("author", remembered);
         stored("edit:" + posted.comment.id, { token: posted.edit_token, at: Date.now() });
