@@ -80,6 +80,9 @@ WIDGET_STRINGS = {
     "notifyReplies": _("new replies to my comments"),
     "subscribe": _("Subscribe"),
     "close": _("Close"),
+    "commentOn": _("Comment on this"),
+    "unquote": _("Remove quote"),
+    "quoted": _("Passage quoted in your comment"),
     "loadedMore": _("More comments loaded"),
     # The thread's heading says the same: one translation for both.
     "count": ngettext_lazy("%(counter)s comment", "%(counter)s comments", "counter"),

@@ -109,3 +109,21 @@ def host_page() -> Iterator[HostPage]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+SELECT_TEXT = """text => {
+  const body = document.querySelector("[data-parley-article]");
+  const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
+  for (let node; (node = walker.nextNode()); ) {
+    const at = node.data.indexOf(text);
+    if (at < 0) continue;
+    const range = document.createRange();
+    range.setStart(node, at);
+    range.setEnd(node, at + text.length);
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+    return;
+  }
+  throw new Error("not in the article: " + text);
+}"""
+"""Selects `text` in the page's article, as a reader's mouse or keyboard would."""

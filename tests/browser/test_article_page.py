@@ -9,6 +9,7 @@ from playwright.sync_api import Browser, Page, expect
 from parley.articles.demo import seed_demo
 from parley.comments.models import Comment
 from tests.browser.axe import serious_violations
+from tests.browser.hostpage import SELECT_TEXT
 
 ARTICLE = "/articles/why-the-teyra-crossing-stalled/"
 
@@ -231,3 +232,26 @@ def test_no_prompt_for_a_reader_who_has_commented(checked_page: Page):
     reach_the_article_end(page)
     page.wait_for_timeout(300)
     expect(page.get_by_role("region", name="Would love your thoughts")).to_have_count(0)
+
+
+def test_a_reader_comments_on_a_passage_of_parleys_own_article(checked_page: Page):
+    page = checked_page
+    page.goto(ARTICLE)
+    thread = page.locator("#parley-thread")
+    expect(thread.get_by_role("button", name="Vote up").first).to_be_visible()
+    words = page.locator("[data-parley-article] p").first.inner_text().split()
+    passage = " ".join(words[3:9])
+
+    page.evaluate(SELECT_TEXT, passage)
+    page.get_by_role("button", name="Comment on this").click()
+    expect(thread.locator(".p-quoted .parley-quote")).to_have_text(passage)
+    thread.get_by_role("textbox", name="Comment", exact=True).fill("On this passage.")
+    thread.get_by_role("textbox", name="Name").fill("Close Reader")
+    thread.get_by_role("button", name="Post comment").click()
+
+    expect(
+        thread.locator(".parley-comment", has_text="On this passage.").locator(".parley-quote")
+    ).to_have_text(passage)
+    posted = Comment.objects.get(body="On this passage.")
+    assert posted.quote == passage
+    assert posted.quote_suffix.startswith(" " + words[9])

@@ -19,7 +19,7 @@ from parley.sites.models import Site
 from tests.factories import SiteFactory, ThreadFactory, post_comment
 
 from .axe import serious_violations
-from .hostpage import STREAM_PATH, HostPage, article_html, host_page
+from .hostpage import SELECT_TEXT, STREAM_PATH, HostPage, article_html, host_page
 
 URI = "/story/"
 
@@ -567,7 +567,6 @@ def test_without_a_marked_article_the_prompt_comes_with_the_thread(
     expect(page.get_by_role("textbox", name="Comment", exact=True)).to_be_focused()
 
 
-
 def test_embed_js_fits_the_size_budget():
     response = Client().get("/embed.js", HTTP_ACCEPT_ENCODING="gzip")
 
@@ -660,3 +659,59 @@ def test_axe_finds_no_serious_problem_in_the_widget(
     assert serious_violations(page, "#parley-thread") == []
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     context.close()
+
+
+STORY = (
+    "<div data-parley-article><p>The ferry ran twice a day until  the river rose.</p>\n"
+    "<p>Then the bridge plans came back.</p></div>"
+)
+
+
+def test_a_reader_comments_on_a_passage_of_the_article(
+    page: Page, host: HostPage, parley_url, thread
+):
+    open_story(page, host, parley_url, body=STORY)
+    box = page.get_by_role("textbox", name="Comment", exact=True)
+    expect(box).to_be_visible()
+
+    page.evaluate(SELECT_TEXT, "until  the river rose")  # the page's spacing, normalised
+    offer = page.get_by_role("button", name="Comment on this")
+    offer.focus()
+    page.keyboard.press("Enter")
+
+    expect(box).to_be_focused()
+    expect(page.locator(".p-quoted .parley-quote")).to_have_text("until the river rose")
+    expect(status(page)).to_have_text("Passage quoted in your comment")
+    post_from_box(page, "Which river?")
+
+    expect(comment(page, "Which river?").locator(".parley-quote")).to_have_text(
+        "until the river rose"
+    )
+    expect(page.locator(".p-quoted")).to_have_count(0)
+    posted = Comment.objects.get(body="Which river?")
+    assert posted.quote == "until the river rose"
+    assert posted.quote_prefix == "The ferry ran twice a day "
+    assert posted.quote_suffix == ". Then the bridge plans came back."[:32]
+
+
+def test_a_quoted_passage_can_be_taken_out_again(page: Page, host: HostPage, parley_url, thread):
+    open_story(page, host, parley_url, body=STORY)
+    expect(page.get_by_role("textbox", name="Comment", exact=True)).to_be_visible()
+    page.evaluate(SELECT_TEXT, "bridge plans")
+    page.get_by_role("button", name="Comment on this").click()
+    page.get_by_role("button", name="Remove quote").click()
+
+    expect(page.locator(".p-quoted")).to_have_count(0)
+    post_from_box(page, "On the whole story.")
+    expect(comment(page, "On the whole story.")).to_be_visible()
+    assert Comment.objects.get(body="On the whole story.").quote == ""
+
+
+def test_no_offer_to_comment_on_text_outside_the_article(
+    page: Page, host: HostPage, parley_url, thread
+):
+    open_story(page, host, parley_url, body=STORY)
+    expect(page.get_by_role("textbox", name="Comment", exact=True)).to_be_visible()
+    page.get_by_text("The publisher's own article text.").select_text()
+    page.wait_for_timeout(400)
+    expect(page.get_by_role("button", name="Comment on this")).to_have_count(0)

@@ -66,6 +66,9 @@ const STRINGS = {
     notifyReplies: "new replies to my comments",
     subscribe: "Subscribe",
     close: "Close",
+    commentOn: "Comment on this",
+    unquote: "Remove quote",
+    quoted: "Passage quoted in your comment",
     loadedMore: "More comments loaded",
     count: { one: "{n} comment", other: "{n} comments" },
     viewReplies: { one: "View {n} reply", other: "View {n} replies" },
@@ -199,6 +202,7 @@ function mount(said) {
   let topForm = null; // the comment box above the thread
   let floating = null; // the prompt, once due
   let unprompt = () => {};
+  let quoted = null; // the passage the top comment box answers: { quote, quote_prefix, quote_suffix }
   const byId = (id) => root.getElementById(id);
   root.append(h("style", { text: PARLEY_CSS }), wrap);
 
@@ -281,6 +285,69 @@ function mount(said) {
     const target = location.hash.startsWith("#comment-") && byId(location.hash.slice(1));
     if (target) reveal(target);
     prompt();
+    if (!closed) passages();
+  }
+
+  // --- comment on a passage: selecting text in the article offers "Comment on this" ------
+
+  function passages() {
+    const body = document.querySelector("[data-parley-article]");
+    if (!body) return;
+    const offer = h("div", { style: "position:absolute;z-index:2147483000" });
+    const shadow = offer.attachShadow({ mode: "open" });
+    const go = button(t("commentOn"), "go");
+    shadow.append(h("style", { text: PROMPT_CSS }), go);
+    const clean = (text) => text.replace(/\s+/g, " ");
+    let picked = null;
+    let timer;
+    // Mouse users keep their selection while they press it.
+    go.addEventListener("mousedown", (event) => event.preventDefault());
+    go.addEventListener("click", () => {
+      offer.remove();
+      if (picked) quote(picked);
+    });
+    document.addEventListener("selectionchange", () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const selection = getSelection();
+        const range = selection.rangeCount && selection.getRangeAt(0);
+        const text = range && !selection.isCollapsed && body.contains(range.commonAncestorContainer) && clean(range.toString()).trim();
+        if (!text) {
+          if (shadow.activeElement !== go) offer.remove();
+          return;
+        }
+        const around = document.createRange();
+        around.selectNodeContents(body);
+        around.setEnd(range.startContainer, range.startOffset);
+        const quote_prefix = clean(around.toString()).slice(-32);
+        around.selectNodeContents(body);
+        around.setStart(range.endContainer, range.endOffset);
+        picked = { quote: text, quote_prefix, quote_suffix: clean(around.toString()).slice(0, 32) };
+        // Below the selection, after the article in the page's tab order.
+        const r = range.getBoundingClientRect();
+        body.after(offer);
+        const parent = offer.offsetParent;
+        const from = parent && getComputedStyle(parent).position !== "static" ? parent.getBoundingClientRect() : { left: -scrollX, top: -scrollY };
+        const left = Math.max(4, Math.min(r.left + r.width / 2 - go.offsetWidth / 2, innerWidth - go.offsetWidth - 4));
+        set(offer, { style: `inset:auto;position:absolute;z-index:2147483000;top:${r.bottom + 6 - from.top}px;left:${left - from.left}px` });
+      }, 150);
+    });
+  }
+
+  function quote(passage) {
+    quoted = passage;
+    topForm.querySelector(".p-quoted")?.remove();
+    topForm.prepend(h("div", { class: "p-quoted" }, h("blockquote", { class: "parley-quote" }, passage.quote), button(t("unquote"), "unquote")));
+    topForm.classList.add("p-open");
+    host.scrollIntoView({ block: "start" });
+    topForm.elements.body.focus();
+    announce(t("quoted"));
+  }
+
+  function unquote() {
+    quoted = null;
+    topForm.querySelector(".p-quoted")?.remove();
+    topForm.elements.body.focus();
   }
 
   // --- the floating prompt: at the article's end, a reader who has not commented is asked -
@@ -513,7 +580,7 @@ function mount(said) {
       parentLi,
       async (values) => {
         el.need("body", "author_name");
-        const posted = await call("POST", "/api/v1/comments", { site, uri, parent: parentLi ? +parentLi.dataset.id : null, ...values });
+        const posted = await call("POST", "/api/v1/comments", { site, uri, parent: parentLi ? +parentLi.dataset.id : null, ...values, ...(!parentLi && quoted) });
         stored("posted:" + key, 1);
         unprompt();
         const { body, ...remembered } = values;
@@ -528,6 +595,8 @@ function mount(said) {
           focusOn(article(li));
         } else {
           el.elements.body.value = "";
+          quoted = null;
+          el.querySelector(".p-quoted")?.remove();
           li.scrollIntoView({ block: "nearest" });
         }
       }
@@ -802,7 +871,7 @@ function mount(said) {
     if (topmost) focusOn(article(topmost));
   }
 
-  const ACTIONS = { vote, reply, report, edit, del, confirmDelete, sort, inline, more, all, expand, link, fresh, close: (li) => closePanel(li, true), retry: () => load() };
+  const ACTIONS = { vote, reply, report, edit, del, confirmDelete, sort, inline, more, all, expand, link, fresh, unquote, close: (li) => closePanel(li, true), retry: () => load() };
 
   wrap.addEventListener("click", (event) => {
     const target = event.target.closest("[data-act], .parley-permalink");
