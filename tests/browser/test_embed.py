@@ -715,3 +715,61 @@ def test_no_offer_to_comment_on_text_outside_the_article(
     page.get_by_text("The publisher's own article text.").select_text()
     page.wait_for_timeout(400)
     expect(page.get_by_role("button", name="Comment on this")).to_have_count(0)
+
+
+RIVER = (
+    "<div data-parley-article><p>{first} When the river rose, the ferry stopped.</p>\n"
+    "<p>Years later the river rose again and the bridge held.</p></div>"
+)
+
+
+def test_quoted_passages_are_highlighted_with_their_comment_count(
+    page: Page, host: HostPage, parley_url, thread
+):
+    for body, author in [("It did not.", "Anna"), ("Yes, in 1998.", "Cleo")]:
+        post_comment(
+            thread,
+            body,
+            author=author,
+            quote="the river rose",
+            quote_prefix="stopped. Years later ",
+            quote_suffix=" again and the bridge",
+        )
+    post_comment(thread, "In general.", author="Boris")
+    open_story(page, host, parley_url, body=RIVER.format(first="The water came up."))
+
+    article = page.locator("[data-parley-article]")
+    passage = article.locator("mark.parley-passage")
+    expect(passage).to_have_count(1)
+    expect(passage).to_have_text("the river rose")
+    expect(article.locator("p").nth(1).locator("mark")).to_have_count(1)
+    count = article.get_by_role("button", name="2 comments")
+    expect(count).to_have_text("💬 2")
+
+    count.click()
+    expect(page.get_by_role("button", name="Inline feedbacks")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(comment(page, "In general.")).to_have_count(0)
+    expect(own(comment(page, "Yes, in 1998."))).to_be_focused()  # the newest first
+
+    # The publisher edits the article elsewhere: the passage is still found by its context.
+    host.serve(URI, article_html(parley_url, body=RIVER.format(first="The cold water came up.")))
+    page.reload()
+    expect(passage).to_have_count(1)
+    expect(article.locator("p").nth(1).locator("mark")).to_have_text("the river rose")
+    expect(article.get_by_role("button", name="2 comments")).to_be_visible()
+
+
+def test_a_quote_the_article_no_longer_has_is_not_highlighted(
+    page: Page, host: HostPage, parley_url, thread
+):
+    post_comment(thread, "Sad day.", author="Anna", quote="the ferry sank")
+    open_story(page, host, parley_url, body=RIVER.format(first="The water came up."))
+
+    expect(comment(page, "Sad day.").locator(".parley-quote")).to_have_text("the ferry sank")
+    expect(page.locator("mark.parley-passage")).to_have_count(0)
+    expect(page.locator("[data-parley-article]")).to_have_text(
+        "The water came up. When the river rose, the ferry stopped.\n"
+        "Years later the river rose again and the bridge held."
+    )

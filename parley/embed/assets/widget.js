@@ -258,6 +258,7 @@ function mount(said) {
       if (first) start();
       if (tabFocused) byId("p-tab-" + state.sort).focus();
       showWaiting();
+      highlight();
       then?.();
     } catch (error) {
       if (mine !== state.loads) return;
@@ -626,7 +627,7 @@ function mount(said) {
           h("a", { class: "parley-permalink", href: "#comment-" + c.id }, h("time", { datetime: c.created_at }, dates.format(new Date(c.created_at)))),
           pending && h("span", { class: "p-badge" }, t("pending"))
         ),
-        c.quote && h("blockquote", { class: "parley-quote" }, c.quote),
+        c.quote && h("blockquote", { class: "parley-quote", "data-prefix": c.quote_selector?.prefix, "data-suffix": c.quote_selector?.suffix }, c.quote),
         body,
         h(
           "footer",
@@ -648,7 +649,84 @@ function mount(said) {
       parentLi.parentElement.append(li); // at the deepest level, beside the comment it answers
     }
     enhanceComment(li);
+    if (c.quote) highlight();
     return li;
+  }
+
+  // --- highlights: each quoted passage marked in the article, with its comment count -----
+
+  function highlight() {
+    const body = document.querySelector("[data-parley-article]");
+    if (!body) return;
+    for (const b of body.querySelectorAll(".parley-passage-count")) b.remove();
+    for (const mark of body.querySelectorAll("mark.parley-passage")) mark.replaceWith(...mark.childNodes);
+    body.normalize();
+    // The article's text, its white space run together as quotes have it, and where each
+    // character of it is in the page.
+    const nodes = [];
+    const at = [];
+    let text = "";
+    const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
+    for (let node; (node = walker.nextNode()); ) {
+      nodes.push(node);
+      for (let i = 0; i < node.data.length; i++) {
+        const space = /\s/.test(node.data[i]);
+        if (space && text.endsWith(" ")) continue;
+        text += space ? " " : node.data[i];
+        at.push([node, i]);
+      }
+    }
+    const found = {}; // start in `text`: { end, ids }
+    for (const q of thread.querySelectorAll(".parley-comment .parley-quote")) {
+      const exact = q.textContent.replace(/\s+/g, " ").trim();
+      const { prefix = "", suffix = "" } = q.dataset;
+      let best = -1;
+      let score = -1;
+      for (let i = exact ? text.indexOf(exact) : -1; i >= 0; i = text.indexOf(exact, i + 1)) {
+        // Where several match, the one whose neighbours are most like the quote's.
+        let n = 0;
+        while (n < prefix.length && prefix[prefix.length - 1 - n] === text[i - 1 - n]) n++;
+        for (let k = 0; k < suffix.length && suffix[k] === text[i + exact.length + k]; k++) n++;
+        if (n > score) [best, score] = [i, n];
+      }
+      if (best < 0) continue; // the article changed: the comment still shows its quote
+      (found[best] ||= { end: best + exact.length, ids: [] }).ids.push(q.closest(".parley-comment").dataset.id);
+    }
+    let limit = Infinity;
+    // From the end, so that splitting text nodes leaves earlier positions where they were.
+    for (const start of Object.keys(found).map(Number).sort((a, b) => b - a)) {
+      const { end, ids } = found[start];
+      if (end > limit) continue; // overlapping passages: the later one only
+      limit = start;
+      const [first, from] = at[start];
+      const [last, to] = at[end - 1];
+      let mark;
+      for (let node of nodes.slice(nodes.indexOf(first), nodes.indexOf(last) + 1)) {
+        if (node === last && to + 1 < node.length) node.splitText(to + 1);
+        if (node === first && from) node = node.splitText(from);
+        mark = h("mark", { class: "parley-passage", style: "background:#fff1a8;color:#1d2327;padding:0;border-radius:2px" });
+        node.replaceWith(mark);
+        mark.append(node);
+      }
+      const n = ids.length;
+      // Its text in a shadow root: no part of the article's text, nor of a new quote's context.
+      const count = h("span", { class: "parley-passage-count", style: "position:static" });
+      const go = button("💬 " + n, "go", { "aria-label": t("count", { n }), style: "font-size:.8em;padding:0 .4em;margin-inline-start:.2em;border-radius:1em" });
+      count.attachShadow({ mode: "open" }).append(h("style", { text: PROMPT_CSS }), go);
+      go.addEventListener("click", () => {
+        const show = () => {
+          const li = byId("comment-" + ids[0]);
+          if (li) reveal(li);
+          announce(t("count", { n }));
+        };
+        if (state.inline) return show();
+        state.inline = true;
+        const filter = root.querySelector(".parley-inline-filter");
+        if (filter) set(filter, { "aria-pressed": "true" });
+        load(show);
+      });
+      mark.after(count);
+    }
   }
 
   function notifyBox() {
