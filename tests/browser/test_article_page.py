@@ -255,3 +255,21 @@ def test_a_reader_comments_on_a_passage_of_parleys_own_article(checked_page: Pag
     posted = Comment.objects.get(body="On this passage.")
     assert posted.quote == passage
     assert posted.quote_suffix.startswith(" " + words[9])
+
+
+def test_every_quoted_passage_is_highlighted_though_its_comment_is_on_a_later_page(
+    checked_page: Page,
+):
+    page = checked_page
+    page.goto(ARTICLE)
+    quoted = Comment.objects.filter(thread__uri=ARTICLE).exclude(quote="")
+    on_show = page.locator("#parley-thread .parley-quote")
+    expect(
+        page.locator("#parley-thread").get_by_role("button", name="Vote up").first
+    ).to_be_visible()
+    assert on_show.count() < quoted.count()
+
+    counts = page.locator("[data-parley-article] .parley-passage-count")
+    expect(counts).to_have_count(quoted.values("quote").distinct().count())
+    first = page.locator("mark.parley-passage", has_text="The practical effect")
+    expect(first).to_have_text(quoted.order_by("created_at")[0].quote)

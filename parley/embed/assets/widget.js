@@ -202,6 +202,7 @@ function mount(said) {
   let topForm = null; // the comment box above the thread
   let floating = null; // the prompt, once due
   let unprompt = () => {};
+  let quotes = []; // quoted passages of comments not on show: { id, exact, prefix, suffix }
   let quoted = null; // the passage the top comment box answers: { quote, quote_prefix, quote_suffix }
   const byId = (id) => root.getElementById(id);
   root.append(h("style", { text: PARLEY_CSS }), wrap);
@@ -287,6 +288,15 @@ function mount(said) {
     if (target) reveal(target);
     prompt();
     if (!closed) passages();
+    // Comments past the first page quote passages too: their quotes, in one request.
+    if (thread.dataset.nextCursor && document.querySelector("[data-parley-article]")) {
+      call("GET", "/api/v1/threads?" + new URLSearchParams({ site, uri, filter: "inline", limit: 100 }))
+        .then(({ comments }) => {
+          quotes = comments.map((c) => ({ id: "" + c.id, exact: c.quote || "", ...c.quote_selector }));
+          highlight();
+        })
+        .catch(() => {}); // the comments on show keep their highlights
+    }
   }
 
   // --- comment on a passage: selecting text in the article offers "Comment on this" ------
@@ -677,9 +687,9 @@ function mount(said) {
       }
     }
     const found = {}; // start in `text`: { end, ids }
-    for (const q of thread.querySelectorAll(".parley-comment .parley-quote")) {
-      const exact = q.textContent.replace(/\s+/g, " ").trim();
-      const { prefix = "", suffix = "" } = q.dataset;
+    const shown = [...thread.querySelectorAll(".parley-comment .parley-quote")].map((q) => ({ id: q.closest(".parley-comment").dataset.id, exact: q.textContent, ...q.dataset }));
+    for (let { id, exact, prefix = "", suffix = "" } of [...shown, ...quotes.filter((q) => !shown.some((s) => s.id === q.id))]) {
+      exact = exact.replace(/\s+/g, " ").trim();
       let best = -1;
       let score = -1;
       for (let i = exact ? text.indexOf(exact) : -1; i >= 0; i = text.indexOf(exact, i + 1)) {
@@ -690,7 +700,7 @@ function mount(said) {
         if (n > score) [best, score] = [i, n];
       }
       if (best < 0) continue; // the article changed: the comment still shows its quote
-      (found[best] ||= { end: best + exact.length, ids: [] }).ids.push(q.closest(".parley-comment").dataset.id);
+      (found[best] ||= { end: best + exact.length, ids: [] }).ids.push(id);
     }
     let limit = Infinity;
     // From the end, so that splitting text nodes leaves earlier positions where they were.
