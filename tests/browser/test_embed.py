@@ -773,3 +773,24 @@ def test_a_quote_the_article_no_longer_has_is_not_highlighted(
         "The water came up. When the river rose, the ferry stopped.\n"
         "Years later the river rose again and the bridge held."
     )
+
+
+def test_a_passage_selected_with_the_mouse_is_one_tab_from_its_offer(
+    page: Page, host: HostPage, parley_url, thread
+):
+    open_story(page, host, parley_url, body=STORY)
+    expect(page.get_by_role("textbox", name="Comment", exact=True)).to_be_visible()
+    box = page.get_by_text("Then the bridge plans came back.").bounding_box()
+    assert box
+    page.mouse.move(box["x"] + 1, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] - 1, box["y"] + box["height"] / 2, steps=5)
+    page.mouse.up()
+    page.keyboard.press("Shift+ArrowLeft")  # the keyboard trims what the mouse took
+
+    offer = page.get_by_role("button", name="Comment on this")
+    expect(offer).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(offer).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator(".p-quoted .parley-quote")).to_have_text("Then the bridge plans came back")
