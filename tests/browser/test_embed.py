@@ -794,3 +794,19 @@ def test_a_passage_selected_with_the_mouse_is_one_tab_from_its_offer(
     expect(offer).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator(".p-quoted .parley-quote")).to_have_text("Then the bridge plans came back")
+
+
+def test_recent_comments_say_how_long_ago_in_the_pages_language(
+    page: Page, host: HostPage, parley_url, thread
+):
+    post_comment(thread, "Fresh.", author="Anna", created_at=timezone.now() - timedelta(hours=3))
+    post_comment(thread, "Old.", author="Boris", created_at=timezone.now() - timedelta(days=30))
+
+    open_story(page, host, parley_url)
+    expect(comment(page, "Fresh.").locator("time")).to_have_text("3 hours ago")
+    old = comment(page, "Old.").locator("time")
+    expect(old).not_to_contain_text("ago")
+    assert re.search(r"\d{4}", old.get_attribute("title") or "")
+
+    open_story(page, host, parley_url, lang="de")
+    expect(comment(page, "Fresh.").locator("time")).to_have_text("vor 3 Stunden")

@@ -76,7 +76,7 @@ const STRINGS = {
   },
 };
 
-let host, lang, T, plurals, dates, worded;
+let host, lang, T, plurals, dates, relative, worded;
 
 // The floating prompt's own shadow root: fixed at the page's end corner, start-to-end safe.
 const PROMPT_CSS =
@@ -89,11 +89,29 @@ function setLanguage(tag) {
   try {
     plurals = new Intl.PluralRules(tag);
     dates = new Intl.DateTimeFormat(tag, { day: "numeric", month: "short", year: "numeric", hour: "numeric", minute: "2-digit" });
+    relative = new Intl.RelativeTimeFormat(tag, { numeric: "auto" });
     lang = tag;
     T = { ...STRINGS.en };
   } catch {
     setLanguage("en"); // a tag Intl does not know
   }
+}
+
+// "3 hours ago" in the page's language for the last week, the date after that.
+const STEPS = [["second", 60], ["minute", 60], ["hour", 24], ["day", 7]];
+function when(iso) {
+  const date = new Date(iso);
+  let amount = (date - Date.now()) / 1000;
+  for (const [unit, size] of STEPS) {
+    if (Math.abs(amount) < size) return relative.format(Math.round(amount), unit);
+    amount /= size;
+  }
+  return dates.format(date);
+}
+
+function stamp(time) {
+  time.textContent = when(time.dateTime);
+  time.title = dates.format(new Date(time.dateTime));
 }
 
 function t(key, vars = {}) {
@@ -414,7 +432,7 @@ function mount(said) {
       set(img, { src: new URL(img.getAttribute("src"), BASE), loading: "lazy" }); // on Parley
     }
     // In the reader's time zone, as the comments they post will show.
-    for (const time of fragment.querySelectorAll("time")) time.textContent = dates.format(new Date(time.dateTime));
+    for (const time of fragment.querySelectorAll("time")) stamp(time);
     const nav = fragment.querySelector(".parley-sorts");
     if (nav) {
       // "Inline feedbacks" filters any sort: a toggle beside the tabs, not a tab.
@@ -634,7 +652,7 @@ function mount(said) {
           c.author.avatar && h("img", { class: "parley-avatar", src: new URL(c.author.avatar, BASE), alt: "", width: 36, height: 36 }),
           h(link ? "a" : "span", { class: "parley-author", href: link, rel: link && "nofollow ugc noopener" }, c.author.name),
           c.in_reply_to && h("span", { class: "parley-in-reply-to" }, t("inReplyTo", { name: c.in_reply_to })),
-          h("a", { class: "parley-permalink", href: "#comment-" + c.id }, h("time", { datetime: c.created_at }, dates.format(new Date(c.created_at)))),
+          h("a", { class: "parley-permalink", href: "#comment-" + c.id }, h("time", { datetime: c.created_at, title: dates.format(new Date(c.created_at)) }, when(c.created_at))),
           pending && h("span", { class: "p-badge" }, t("pending"))
         ),
         c.quote && h("blockquote", { class: "parley-quote", "data-prefix": c.quote_selector?.prefix, "data-suffix": c.quote_selector?.suffix }, c.quote),
