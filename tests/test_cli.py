@@ -78,3 +78,41 @@ def test_demo_seeds_a_multilingual_discussion_four_levels_deep():
 
     seed_demo()  # a second run keeps the demo as it is
     assert Comment.objects.filter(thread=thread).count() == comments.count()
+
+
+def test_site_add_on_an_existing_site_adds_an_embedding_origin():
+    call_command("site_add", "blog", "--domain", "blog.example")
+    call_command(
+        "site_add", "blog", "--domain", "blog.example", "--origin", "https://Friends.example/"
+    )
+
+    site = Site.objects.get(name="blog")
+    assert site.domains == ["blog.example"]
+    assert site.origins == ["https://friends.example"]
+
+
+def test_staff_allow_an_origin_in_the_admin_one_per_line(client, admin_user):
+    call_command("site_add", "blog", "--domain", "blog.example")
+    site = Site.objects.get(name="blog")
+    client.force_login(admin_user)
+    form = {
+        "name": "blog",
+        "title": "",
+        "domains": "blog.example\nwww.blog.example",
+        "origins": "https://www.blog.example\nhttp://127.0.0.2:8150",
+        "moderation": "post",
+        "max_depth": "4",
+        "edit_window_minutes": "15",
+        "max_body_length": "10000",
+    }
+
+    response = client.post(f"/admin/parley_sites/site/{site.pk}/change/", form)
+    bad = client.post(
+        f"/admin/parley_sites/site/{site.pk}/change/", form | {"origins": "not an origin"}
+    )
+
+    assert response.status_code == 302
+    site.refresh_from_db()
+    assert site.origins == ["https://www.blog.example", "http://127.0.0.2:8150"]
+    assert site.domains == ["blog.example", "www.blog.example"]
+    assert "is not an origin" in bad.content.decode()

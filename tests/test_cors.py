@@ -139,3 +139,17 @@ def test_the_served_embed_is_valid_javascript(tmp_path):
     result = subprocess.run(["node", "--check", str(bundle)], capture_output=True, text=True)
 
     assert result.returncode == 0, result.stderr
+
+
+def test_the_refusal_speaks_the_embedding_pages_language(client):
+    SiteFactory.create()
+
+    response = client.get(
+        "/fragments/thread",
+        {"site": "news", "uri": "/x/", "lang": "de"},
+        HTTP_ORIGIN="https://copycat.example",
+    )
+
+    assert response.status_code == 403
+    assert "copycat.example" in response.json()["error"]["message"]
+    assert "Kommentare" in response.json()["error"]["message"]

@@ -32,11 +32,11 @@ def thread_fragment_view(request: HttpRequest) -> HttpResponse:
     site, uri = request.GET.get("site", ""), request.GET.get("uri", "")
     if not site or not uri:
         raise Invalid(_("Give a site and a uri."))
-    check_read_origin(request, site)
     language = request.GET.get("lang", "").lower()
     if language not in dict(settings.LANGUAGES):
         language = translation.get_language()
     with translation.override(language):
+        check_read_origin(request, site)  # its refusal, too, in the page's language
         body = thread_fragment(site, uri, thread_options(request))
     response = cached_response(request, body, "text/html; charset=utf-8")
     response["Content-Language"] = language

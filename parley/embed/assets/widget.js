@@ -739,7 +739,7 @@ function mount(said) {
       const n = ids.length;
       // Its text in a shadow root: no part of the article's text, nor of a new quote's context.
       const count = h("span", { class: "parley-passage-count", style: "position:static" });
-      const go = button("💬 " + n, "go", { "aria-label": t("count", { n }), style: "font-size:.8em;padding:0 .4em;margin-inline-start:.2em;border-radius:1em" });
+      const go = button("" + n, "go", { "aria-label": t("count", { n }), style: "font-size:.8em;padding:0 .4em;margin-inline-start:.2em;border-radius:1em" });
       count.attachShadow({ mode: "open" }).append(h("style", { text: PROMPT_CSS }), go);
       go.addEventListener("click", () => {
         const show = () => {

@@ -6,7 +6,10 @@ from parley.sites.actions import add_site
 
 
 class Command(BaseCommand):
-    help = "Add a site: `parley site add NAME --domain D [--origin URL]...`"
+    help = (
+        "Add a site, or more domains and embedding origins to an existing one: "
+        "`parley site add NAME --domain D [--origin URL]...`"
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name")
@@ -16,9 +19,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            site = add_site(
+            site, created = add_site(
                 options["name"], options["domains"], options["origins"], title=options["title"]
             )
         except ValueError as error:
             raise CommandError(str(error)) from error
-        self.stdout.write(f"Added site {site.name} ({', '.join(site.domains)})")
+        verb = "Added" if created else "Updated"
+        self.stdout.write(
+            f"{verb} site {site.name}: domains {', '.join(site.domains)}; "
+            f"embedding origins {', '.join(site.origins) or 'none'}"
+        )
