@@ -30,18 +30,21 @@ def access_site(actor: Actor, name: str) -> Site:
         site = Site.objects.get(name=name)
     except Site.DoesNotExist:
         raise NotFound(_("There is no site named “%(name)s”.") % {"name": name}) from None
-    if actor.origin is not None and not site.allows_origin(actor.origin):
-        raise OriginNotAllowed(actor.origin, site)
+    check_site_origin(site, actor.origin)
     return site
 
 
 def check_read_origin(request: HttpRequest, site_name: str) -> None:
     """A thread is read from Parley's own pages or from an origin its site allows."""
     origin = foreign_origin(request)
-    if origin is None:
-        return
-    site = cached_site(site_name)
-    if site is not None and not site.allows_origin(origin):
+    site = cached_site(site_name) if origin is not None else None
+    if site is not None:
+        check_site_origin(site, origin)
+
+
+def check_site_origin(site: Site, origin: str | None) -> None:
+    """`origin` is that of another site's page (None for Parley's own pages)."""
+    if origin is not None and not site.allows_origin(origin):
         raise OriginNotAllowed(origin, site)
 
 
@@ -62,6 +65,5 @@ def access_comment(
         actor.is_staff or comment.reader_key == actor.reader_key
     ):
         raise NotFound(_("That comment does not exist."))
-    if actor.origin is not None and not comment.thread.site.allows_origin(actor.origin):
-        raise OriginNotAllowed(actor.origin, comment.thread.site)
+    check_site_origin(comment.thread.site, actor.origin)
     return comment

@@ -61,9 +61,13 @@ def _has_control_characters(text: str) -> bool:
     return any(ord(ch) < 32 and ch not in "\n\r\t" for ch in text)
 
 
+def _is_page_path(uri: str) -> bool:
+    return uri.startswith("/") and len(uri) <= 500 and not _has_control_characters(uri)
+
+
 def validate_draft(draft: Draft, site: Site) -> None:
     errors: dict[str, str] = {}
-    if not draft.uri.startswith("/") or len(draft.uri) > 500 or _has_control_characters(draft.uri):
+    if not _is_page_path(draft.uri):
         errors["uri"] = _("A page path starts with / and has at most 500 characters.")
     name = draft.author_name.strip()
     if not name:
@@ -353,7 +357,7 @@ def check_subscribe(actor: Actor, site_name: str, uri: str, email: str, kind: st
         errors["email"] = _("That is not an e-mail address.")
     if kind not in Subscription.Kind.values:
         errors["kind"] = _("Choose new follow-up comments or new replies to my comments.")
-    if not uri.startswith("/") or len(uri) > 500:
+    if not _is_page_path(uri):
         errors["uri"] = _("A page path starts with / and has at most 500 characters.")
     if errors:
         raise Invalid(_("Please correct the marked fields."), fields=errors)

@@ -23,7 +23,7 @@ from parley.core.readers import client_address
 from parley.realtime.hub import hub
 from parley.sites.origins import cached_site
 
-from .access import OriginNotAllowed
+from .access import check_site_origin
 from .models import Comment, Thread
 from .reads import single_comment_json, stream_channel
 
@@ -42,9 +42,8 @@ def _check_open(site_name: str, uri: str, origin: str | None) -> None:
     site = cached_site(site_name)
     if site is None:
         raise NotFound(_("There is no site named “%(name)s”.") % {"name": site_name})
-    own_pages = origin in (None, settings.PUBLIC_URL)
-    if not own_pages and origin is not None and not site.allows_origin(origin):
-        raise OriginNotAllowed(origin, site)
+    # The stream has a port of its own, so only the public address marks Parley's own pages.
+    check_site_origin(site, None if origin == settings.PUBLIC_URL else origin)
 
 
 def _latest_id(site_name: str, uri: str) -> int:
