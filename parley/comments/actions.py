@@ -55,6 +55,9 @@ class Draft:
     quote: str = ""
     quote_prefix: str = ""
     quote_suffix: str = ""
+    # Not stored: what moderation learns from how the form was sent.
+    form_token: str = ""
+    honeypot: str = ""
 
 
 def _has_control_characters(text: str) -> bool:
@@ -135,11 +138,32 @@ def _invalidate_on_commit(thread: Thread) -> None:
     transaction.on_commit(lambda: reads.invalidate(site_name, uri))
 
 
+_STATUS_FOR = {
+    "publish": Comment.Status.PUBLISHED,
+    "hold": Comment.Status.PENDING,
+    "spam": Comment.Status.SPAM,
+}
+
+
 def check_post_comment(actor: Actor, draft: Draft) -> Comment:
     site = access_site(actor, draft.site)
     validate_draft(draft, site)
     enforce_actor_limits(actor, "comment.post", site=site.name)
-    verdict = gate.screen(gate.Submission(site, actor.reader_key, draft.body))
+    verdict = gate.screen(
+        gate.Submission(
+            site=site,
+            body=draft.body,
+            author_name=draft.author_name,
+            author_email=draft.author_email,
+            reader_key=actor.reader_key,
+            ip=actor.ip,
+            ip_hash=actor.ip_hash,
+            account_id=actor.user.pk if actor.user is not None else None,
+            uri=draft.uri,
+            form_token=draft.form_token,
+            honeypot=draft.honeypot,
+        )
+    )
     body_html = render_markdown(draft.body)
     with transaction.atomic(durable=True):
         thread, _created = Thread.objects.get_or_create(site=site, uri=draft.uri)
@@ -150,8 +174,11 @@ def check_post_comment(actor: Actor, draft: Draft) -> Comment:
             parent = access_comment(actor, draft.parent_id, thread=thread, lock=True)
             if parent.status != Comment.Status.PUBLISHED:
                 raise Conflict(_("You can only reply to a published comment."))
-        status = Comment.Status.PUBLISHED if verdict.publish else Comment.Status.PENDING
-        return do_post_comment(actor, thread, parent, draft, body_html, status=status)
+        comment = do_post_comment(
+            actor, thread, parent, draft, body_html, status=_STATUS_FOR[verdict.action]
+        )
+        gate.record(comment.pk, verdict)
+        return comment
 
 
 def do_post_comment(
@@ -226,16 +253,44 @@ def do_set_status(comment: Comment, status: str) -> None:
 
 
 def check_edit_comment(actor: Actor, comment_id: int, token: str, body: str) -> Comment:
+    comment = access_comment(actor, comment_id)
+    enforce_actor_limits(actor, "comment.edit", site=comment.thread.site.name)
+    _check_editable(comment, token)
+    validate_body(body, comment.thread.site)
+    if body == comment.body:
+        return comment
+    # Screened before the transaction: a pre-moderated site's scorer must not hold a lock.
+    verdict = gate.screen(
+        gate.Submission(
+            site=comment.thread.site,
+            body=body,
+            author_name=comment.author_name,
+            author_email=comment.author_email,
+            reader_key=actor.reader_key,
+            ip=actor.ip,
+            ip_hash=actor.ip_hash,
+            account_id=comment.account_id,
+            uri=comment.thread.uri,
+            comment_id=comment.pk,
+        )
+    )
     with transaction.atomic(durable=True):
         comment = access_comment(actor, comment_id, lock=True)
-        enforce_actor_limits(actor, "comment.edit", site=comment.thread.site.name)
-        verify_edit_token(comment, token)
-        if comment.status == Comment.Status.DELETED:
-            raise Conflict(_("A deleted comment cannot be edited."))
-        if comment.thread.is_closed:
-            raise ThreadClosed()
-        validate_body(body, comment.thread.site)
-        return do_edit_comment(comment, body)
+        _check_editable(comment, token)
+        do_edit_comment(comment, body)
+        # An edit can make a published comment risky; it never publishes a held one.
+        if comment.status == Comment.Status.PUBLISHED and not verdict.publish:
+            do_set_status(comment, _STATUS_FOR[verdict.action])
+        gate.record(comment.pk, verdict)
+        return comment
+
+
+def _check_editable(comment: Comment, token: str) -> None:
+    verify_edit_token(comment, token)
+    if comment.status == Comment.Status.DELETED:
+        raise Conflict(_("A deleted comment cannot be edited."))
+    if comment.thread.is_closed:
+        raise ThreadClosed()
 
 
 def do_edit_comment(comment: Comment, body: str) -> Comment:

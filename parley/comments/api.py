@@ -7,6 +7,7 @@ from ninja.params import Header
 from parley.core.compressed import Compressed, serve_compressed
 from parley.core.readers import Actor, actor_for, remember_reader
 from parley.core.schemas import ERRORS
+from parley.moderation import gate
 
 from . import reads
 from .access import access_comment, check_read_origin
@@ -77,7 +78,7 @@ def read_counts(request: HttpRequest, site: str, uri: Query[list[str]]) -> dict:
 def _posted(actor: Actor, comment: Comment) -> dict:
     return {
         "comment": reads.single_comment_json(comment),
-        "status": comment.status,
+        "status": gate.status_for_author(comment),
         "edit_token": edit_token_for(comment),
         "reader_token": actor.reader_token,
     }

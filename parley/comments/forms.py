@@ -12,6 +12,9 @@ class CommentForm(forms.Form):
     parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
     quote = forms.CharField(required=False, widget=forms.HiddenInput)
     next = forms.CharField(required=False, widget=forms.HiddenInput)
+    form_token = forms.CharField(required=False, widget=forms.HiddenInput)
+    # Hidden from people by the template; bots that fill every field fill this one too.
+    homepage = forms.CharField(required=False, label=_("Leave this field empty"))
     body = forms.CharField(
         label=_("Comment"),
         widget=forms.Textarea(
@@ -35,4 +38,6 @@ class CommentForm(forms.Form):
             author_url=data["author_url"] or "",
             parent_id=data["parent"],
             quote=data["quote"] or "",
+            form_token=data["form_token"] or "",
+            honeypot=data["homepage"] or "",
         )

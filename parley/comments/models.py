@@ -38,6 +38,7 @@ class Comment(models.Model):
         PUBLISHED = "published", _("Published")
         PENDING = "pending", _("Pending")
         SPAM = "spam", _("Spam")
+        REJECTED = "rejected", _("Rejected")
         DELETED = "deleted", _("Deleted")
 
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="comments")

@@ -68,6 +68,12 @@ class CommentIn(Schema):
         "", max_length=64, description="Text just before the quote (W3C text-quote selector)"
     )
     quote_suffix: str = Field("", max_length=64, description="Text just after the quote")
+    form_token: str = Field(
+        "", max_length=200, description="The `form_token` the thread fragment came with"
+    )
+    homepage: str = Field(
+        "", max_length=500, description="Leave empty: a field hidden from people, for bots"
+    )
 
     def to_draft(self) -> Draft:
         return Draft(
@@ -81,6 +87,8 @@ class CommentIn(Schema):
             quote=self.quote,
             quote_prefix=self.quote_prefix,
             quote_suffix=self.quote_suffix,
+            form_token=self.form_token,
+            honeypot=self.homepage,
         )
 
 

@@ -29,6 +29,8 @@ class Actor:
     ip_hash: str
     user: User | None = None
     origin: str | None = None
+    # The raw address, kept in memory for network bans and blocks; only the hash is stored.
+    ip: str = ""
 
     @property
     def is_staff(self) -> bool:
@@ -52,7 +54,8 @@ def reader_key_from_token(token: str) -> str | None:
 
 
 def actor_for(request: HttpRequest) -> Actor:
-    ip_hash = hash_ip(client_ip(request))
+    ip = client_ip(request)
+    ip_hash = hash_ip(ip)
     origin = foreign_origin(request)
     user = getattr(request, "user", None)
     token = request.META.get(READER_HEADER) or request.COOKIES.get(READER_COOKIE) or ""
@@ -62,8 +65,8 @@ def actor_for(request: HttpRequest) -> Actor:
         key = reader_key_from_token(token)
     assert key is not None
     if user is not None and not isinstance(user, AnonymousUser) and user.is_authenticated:
-        return Actor(f"u:{user.pk}", token, ip_hash, user=user, origin=origin)
-    return Actor(key, token, ip_hash, origin=origin)
+        return Actor(f"u:{user.pk}", token, ip_hash, user=user, origin=origin, ip=ip)
+    return Actor(key, token, ip_hash, origin=origin, ip=ip)
 
 
 def foreign_origin(request: HttpRequest) -> str | None:

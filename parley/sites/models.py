@@ -1,6 +1,7 @@
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +13,8 @@ class Site(models.Model):
     class Moderation(models.TextChoices):
         POST = "post", _("Publish at once; hold only what rules or the scorer flag")
         PRE = "pre", _("Hold every comment for a moderator")
+        PRE_FIRST = "pre_first", _("Hold the first comments of new authors, and what is flagged")
+        PRE_RISKY = "pre_risky", _("Score before publishing; hold what is flagged")
 
     name = models.SlugField(unique=True)
     title = models.CharField(max_length=200, blank=True)
@@ -19,7 +22,11 @@ class Site(models.Model):
     origins = models.JSONField(
         default=list, blank=True, help_text=_("Origins allowed to embed, e.g. https://example.org")
     )
-    moderation = models.CharField(max_length=8, choices=Moderation, default=Moderation.POST)
+    moderation = models.CharField(max_length=10, choices=Moderation, default=Moderation.POST)
+    # Moderators of this site work its queue; superusers (admins) work every site's.
+    moderators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="moderated_sites"
+    )
     max_depth = models.PositiveSmallIntegerField(default=4, validators=[MinValueValidator(1)])
     edit_window_minutes = models.PositiveIntegerField(default=15)
     max_body_length = models.PositiveIntegerField(default=10_000)

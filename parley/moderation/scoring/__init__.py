@@ -1,0 +1,37 @@
+"""The scorer: text in, scores per category out, offline.
+
+Everything outside this package talks to it through `Score` and `scorer_for`; the local model
+(multilingual sentence embeddings + a small trained head + a bundled profanity model) lives in
+`local.py`, the optional hosted Perspective-compatible service in `hosted.py`.
+"""
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from parley.moderation.models import Policy
+
+CATEGORIES = ("toxicity", "insult", "identity_attack", "threat", "profanity", "spam")
+
+
+@dataclass(frozen=True)
+class Score:
+    scores: dict[str, float]  # every name in CATEGORIES, each 0 to 1
+    lang: str  # ISO 639-1 code as detected (or as given), "" when unknown
+    reasons: list[str] = field(default_factory=list)  # readable by a moderator
+    source: str = "local"  # "local" or "hosted"
+
+    @property
+    def risk(self) -> float:
+        """How urgently a moderator should look: the highest abuse score (spam is filed
+        separately, by its own threshold)."""
+        return max(v for k, v in self.scores.items() if k != "spam")
+
+
+class Scorer(Protocol):
+    def score(self, texts: list[str], langs: list[str | None] | None = None) -> list[Score]: ...
+
+
+def scorer_for(policy: "Policy") -> Scorer:
+    """The site's scorer: the local one, or a hosted one that falls back to it."""
+    raise NotImplementedError  # being written (issue #5)

@@ -1,0 +1,40 @@
+"""Background moderation work, run by the django-tasks worker."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_tasks import task
+
+from parley.comments.models import Comment
+
+from . import audit, gate
+from .models import Assessment
+
+
+@task()
+def score_comment(comment_id: int) -> None:
+    """Score a comment that was published (or held) without waiting for the scorer; a
+    published one that the site's thresholds would hold is taken down for review."""
+    comment = Comment.objects.select_related("thread__site").filter(pk=comment_id).first()
+    if comment is None:
+        return
+    policy = gate.policy_for(comment.thread.site)
+    score = gate.scorer_for(policy).score([comment.body])[0]
+    verdict = gate.decide(policy, score)
+    with transaction.atomic():
+        comment = (
+            Comment.objects.select_for_update().select_related("thread__site").get(pk=comment_id)
+        )
+        assessment, _created = Assessment.objects.get_or_create(comment=comment)
+        assessment.scores, assessment.risk, assessment.lang = score.scores, score.risk, score.lang
+        assessment.reasons = [*assessment.reasons, *score.reasons]
+        assessment.source, assessment.scored_at = score.source, timezone.now()
+        assessment.save()
+        if comment.status == Comment.Status.PUBLISHED and not verdict.publish:
+            audit.apply_decision(
+                comment,
+                Comment.Status.PENDING if verdict.action == "hold" else Comment.Status.SPAM,
+                actor=None,
+                action="scorer." + verdict.action,
+                note=_("held after publication by the scorer"),
+            )
