@@ -12,7 +12,12 @@ router = Router(tags=["moderation"])
 
 class ReportIn(Schema):
     reason: str = Field(description=", ".join(Report.Reason.values))
-    note: str = ""
+    note: str = Field("", description="Required for `illegal`: why the content is illegal")
+    reporter_name: str = Field("", max_length=100, description="Required for `illegal`")
+    reporter_email: str = Field("", max_length=254, description="Required for `illegal`")
+    good_faith: bool = Field(
+        False, description="Required true for `illegal`: the notice is accurate and complete"
+    )
 
 
 class ReportOut(Schema):
@@ -29,6 +34,14 @@ def report_comment(
     request: HttpRequest, response: HttpResponse, comment_id: int, data: ReportIn
 ) -> Status[Report]:
     actor = actor_for(request)
-    report = check_report_comment(actor, comment_id, data.reason, data.note)
+    report = check_report_comment(
+        actor,
+        comment_id,
+        data.reason,
+        data.note,
+        reporter_name=data.reporter_name,
+        reporter_email=data.reporter_email,
+        good_faith=data.good_faith,
+    )
     remember_reader(request, response, actor)
     return Status(201, report)

@@ -131,16 +131,17 @@ def screen(submission: Submission) -> Verdict:
     if hits:
         return Verdict("hold", reasons)
 
+    scored = policy.use_scorer
     if site.moderation == Site.Moderation.PRE:
-        return Verdict("hold", [_("the site holds every comment for review")], score_later=True)
+        return Verdict("hold", [_("the site holds every comment for review")], score_later=scored)
     if site.moderation == Site.Moderation.PRE_FIRST and is_first_comment(submission):
-        return Verdict("hold", [_("first comment of a new author")], score_later=True)
-    if site.moderation == Site.Moderation.PRE_RISKY:
+        return Verdict("hold", [_("first comment of a new author")], score_later=scored)
+    if site.moderation == Site.Moderation.PRE_RISKY and scored:
         score = score_within_budget(policy, submission.body)
         if score is None:
             return Verdict("hold", [_("the scorer did not answer in time")], score_later=True)
         return decide(policy, score)
-    return Verdict("publish", score_later=True)
+    return Verdict("publish", score_later=scored)
 
 
 def decide(policy: Policy, score: Score) -> Verdict:

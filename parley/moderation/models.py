@@ -32,6 +32,9 @@ class Policy(models.Model):
     )
     flood_window_seconds = models.PositiveIntegerField(default=60)
     reports_to_hold = models.PositiveSmallIntegerField(default=3)
+    use_scorer = models.BooleanField(
+        default=True, help_text=_("Score comments with the built-in offline scorer.")
+    )
     # A Perspective-compatible service the site chooses to send text to; the local scorer
     # answers whenever it is slow or down.
     hosted_scorer_url = models.URLField(blank=True)
