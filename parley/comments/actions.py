@@ -138,7 +138,7 @@ def _invalidate_on_commit(thread: Thread) -> None:
     transaction.on_commit(lambda: reads.invalidate(site_name, uri))
 
 
-_STATUS_FOR = {
+STATUS_FOR_ACTION = {
     "publish": Comment.Status.PUBLISHED,
     "hold": Comment.Status.PENDING,
     "spam": Comment.Status.SPAM,
@@ -175,7 +175,7 @@ def check_post_comment(actor: Actor, draft: Draft) -> Comment:
             if parent.status != Comment.Status.PUBLISHED:
                 raise Conflict(_("You can only reply to a published comment."))
         comment = do_post_comment(
-            actor, thread, parent, draft, body_html, status=_STATUS_FOR[verdict.action]
+            actor, thread, parent, draft, body_html, status=STATUS_FOR_ACTION[verdict.action]
         )
         gate.record(comment.pk, verdict)
         return comment
@@ -280,7 +280,7 @@ def check_edit_comment(actor: Actor, comment_id: int, token: str, body: str) -> 
         do_edit_comment(comment, body)
         # An edit can make a published comment risky; it never publishes a held one.
         if comment.status == Comment.Status.PUBLISHED and not verdict.publish:
-            do_set_status(comment, _STATUS_FOR[verdict.action])
+            do_set_status(comment, STATUS_FOR_ACTION[verdict.action])
         gate.record(comment.pk, verdict)
         return comment
 
