@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from django.views.static import serve
 
 from parley.articles import views as articles
@@ -23,6 +23,7 @@ urlpatterns = [
     path("avatars/<str:digest>.svg", core.avatar, name="avatar"),
     path("embed.js", embed.embed_js, name="embed-js"),
     path("admin/", admin.site.urls),
+    path("moderation/", include("parley.moderation.urls")),
     # Uploaded images: a small install has no separate file server in front of it.
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
 ]

@@ -39,6 +39,7 @@ class SiteForm(forms.ModelForm):
             "domains",
             "origins",
             "moderation",
+            "moderators",
             "max_depth",
             "edit_window_minutes",
             "max_body_length",
@@ -59,3 +60,4 @@ class SiteAdmin(admin.ModelAdmin):
     form = SiteForm
     list_display = ["name", "title", "moderation", "max_depth", "edit_window_minutes"]
     search_fields = ["name", "title"]
+    filter_horizontal = ["moderators"]
