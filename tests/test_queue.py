@@ -448,6 +448,11 @@ def test_filters_by_language_reason_and_site(site, other_site, admin_user):
     assert queue_ids(client, reason="score:insult") == [german.pk]
     assert queue_ids(client, reason="score:threat") == []
     assert queue_ids(client, reason="report:spam") == [spammy.pk]
+    by_rule = held("news", "buy now buy now")
+    Assessment.objects.filter(comment=by_rule).update(
+        reasons=['banned phrase "buy now"'], source="rules"
+    )
+    assert queue_ids(client, reason="rule") == [by_rule.pk]
     assert sorted(queue_ids(client, site="sport")) == [english.pk]
 
 

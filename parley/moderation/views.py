@@ -33,7 +33,7 @@ from django.urls import Resolver404, resolve
 from django.utils import formats, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from parley.articles.models import Article
@@ -188,12 +188,9 @@ def queue_base(sites: QuerySet[Site], filters: QueueFilters) -> QuerySet[Comment
         comments = comments.filter(assessment__lang=filters.lang)
     reason = filters.reason
     if reason == "rule":
-        # Rules hold without a score; the scorer never sees what they catch.
-        comments = comments.filter(
-            Q(assessment__source=Assessment.Source.RULES)
-            | Q(assessment__scored_at__isnull=True, assessment__shadow=False)
-            & ~Q(assessment__reasons=[])
-        )
+        # Rules decide before (and instead of) the scorer: their verdict is recorded with
+        # source "rules".
+        comments = comments.filter(assessment__source=Assessment.Source.RULES)
     elif reason.startswith("score:") and reason[6:] in CATEGORIES:
         score = Cast(KeyTextTransform(reason[6:], "assessment__scores"), FloatField())
         threshold = Coalesce(
@@ -459,11 +456,12 @@ def decide_many(request: HttpRequest) -> HttpResponse:
         decided = decisions.decide_many(request.user, ids, action)
     except ParleyError as error:
         return refused(request, error)
+    n = len(decided)
     message = {
-        "approve": _("Approved %(n)d comments."),
-        "reject": _("Rejected %(n)d comments."),
-        "spam": _("Marked %(n)d comments as spam."),
-    }[action] % {"n": len(decided)}
+        "approve": ngettext("Approved %(n)d comment.", "Approved %(n)d comments.", n),
+        "reject": ngettext("Rejected %(n)d comment.", "Rejected %(n)d comments.", n),
+        "spam": ngettext("Marked %(n)d comment as spam.", "Marked %(n)d comments as spam.", n),
+    }[action] % {"n": n}
     return answered(request, message, comments=[c.pk for c in decided])
 
 
