@@ -63,6 +63,7 @@ class Verdict:
     shadow: bool = False
     score: Score | None = None
     score_later: bool = False  # publish now, score in the background
+    by_rules: bool = False
 
     @property
     def publish(self) -> bool:
@@ -126,10 +127,11 @@ def screen(submission: Submission) -> Verdict:
     policy = policy_for(site)
     hits = rules.check_rules(policy, submission)
     reasons = [hit.reason for hit in hits]
+    # Held by a rule, still scored: the score ranks the queue and adds its reasons.
     if any(hit.action == "spam" for hit in hits):
-        return Verdict("spam", reasons)
+        return Verdict("spam", reasons, by_rules=True, score_later=policy.use_scorer)
     if hits:
-        return Verdict("hold", reasons)
+        return Verdict("hold", reasons, by_rules=True, score_later=policy.use_scorer)
 
     scored = policy.use_scorer
     if site.moderation == Site.Moderation.PRE:
@@ -188,7 +190,7 @@ def record(comment_id: int, verdict: Verdict) -> None:
             "risk": score.risk if score else 0.0,
             "lang": score.lang if score else "",
             "reasons": verdict.reasons,
-            "source": score.source if score else Assessment.Source.WAITING,
+            "source": _source(verdict),
             "shadow": verdict.shadow,
             "scored_at": timezone.now() if score else None,
         },
@@ -197,6 +199,12 @@ def record(comment_id: int, verdict: Verdict) -> None:
         from .tasks import score_comment
 
         transaction.on_commit(lambda: score_comment.enqueue(comment_id))
+
+
+def _source(verdict: Verdict) -> str:
+    if verdict.by_rules:
+        return Assessment.Source.RULES
+    return verdict.score.source if verdict.score else Assessment.Source.WAITING
 
 
 def _ban_end(ban: Ban) -> datetime:

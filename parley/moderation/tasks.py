@@ -28,7 +28,9 @@ def score_comment(comment_id: int) -> None:
         assessment, _created = Assessment.objects.get_or_create(comment=comment)
         assessment.scores, assessment.risk, assessment.lang = score.scores, score.risk, score.lang
         assessment.reasons = [*assessment.reasons, *score.reasons]
-        assessment.source, assessment.scored_at = score.source, timezone.now()
+        if assessment.source != Assessment.Source.RULES:  # the rule still explains the hold
+            assessment.source = score.source
+        assessment.scored_at = timezone.now()
         assessment.save()
         if comment.status == Comment.Status.PUBLISHED and not verdict.publish:
             audit.apply_decision(
