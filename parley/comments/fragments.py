@@ -1,19 +1,64 @@
 """The thread as an HTML fragment: the one renderer for Parley's own pages and the widget."""
 
-from dataclasses import astuple
+import hashlib
+import struct
+import zlib
+from dataclasses import astuple, dataclass
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils.html import format_html
 
 from parley.core.compressed import Compressed
 from parley.embed.strings import widget_strings_script
+from parley.moderation import gate
 
 from . import reads
 
+# A gzip member's header: deflate, no name, no time, unknown system.
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+# The fragment's last part begins with the widget's strings (see thread.html).
+_STRINGS_START = b'<script type="application/json" class="parley-strings">'
 
-def thread_fragment(site_name: str, uri: str, query: reads.PageQuery) -> Compressed:
-    def render() -> bytes:
-        page = reads.load_page(site_name, uri, query)
+
+@dataclass(frozen=True)
+class Fragment:
+    """A rendered thread, kept gzip-compressed but left open before its last part (the
+    widget's strings and the closing tag): each response puts a few bytes of its own there
+    (the form token) and compresses only that last part again, not the whole thread."""
+
+    raw: bytes
+    split: int  # where the last part begins in `raw`
+    head: bytes  # gzip header and the deflated `raw[:split]`, flushed, no final block
+    crc: int  # of `raw[:split]`
+    etag: str
+
+    @classmethod
+    def of(cls, raw: bytes, split: int, level: int = 6) -> "Fragment":
+        deflate = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+        head = _GZIP_HEADER + deflate.compress(raw[:split]) + deflate.flush(zlib.Z_SYNC_FLUSH)
+        etag = '"' + hashlib.blake2b(raw, digest_size=12).hexdigest() + '"'
+        return cls(raw, split, head, zlib.crc32(raw[:split]), etag)
+
+    def with_inserted(self, extra: bytes) -> Compressed:
+        """The fragment with `extra` before its last part, as one gzip member. The ETag
+        stays the fragment's: a client revalidating keeps the `extra` it has."""
+        end = extra + self.raw[self.split :]
+        deflate = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+        body = self.head + deflate.compress(end) + deflate.flush()
+        size = (self.split + len(end)) & 0xFFFFFFFF
+        trailer = struct.pack("<II", zlib.crc32(end, self.crc), size)
+        return Compressed(self.raw[: self.split] + end, body + trailer, self.etag)
+
+
+def thread_fragment(
+    site_name: str, uri: str, query: reads.PageQuery, reader: str | None = None
+) -> Fragment:
+    """The page of the thread everyone sees, or with `reader` (from `reads.held_reader`)
+    the page as that reader sees it, their held comments in their place."""
+
+    def render() -> Fragment:
+        page = reads.load_page(site_name, uri, query, reader)
         html = render_to_string(
             "comments/thread.html",
             {
@@ -25,6 +70,16 @@ def thread_fragment(site_name: str, uri: str, query: reads.PageQuery) -> Compres
                 "widget_strings": widget_strings_script(),
             },
         )
-        return html.encode()
+        raw = html.encode()
+        return Fragment.of(raw, raw.rindex(_STRINGS_START))
 
-    return reads.cached_body("html", site_name, uri, astuple(query), render)
+    return reads.cached("html", site_name, uri, (*astuple(query), reader or ""), render)
+
+
+def form_token_input() -> bytes:
+    """A fresh form token for the widget's comment box, put into the cached fragment per
+    response: how long a form was open counts from this response, never from when the
+    thread was rendered."""
+    return format_html(
+        '<input type="hidden" name="form_token" value="{}">', gate.form_token()
+    ).encode()

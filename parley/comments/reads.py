@@ -3,6 +3,10 @@
 A warm read does no database work: the serialised, gzip-compressed page is cached in the
 process under the thread's current generation, which every committed write to the thread
 replaces in the cache all processes share.
+
+A held comment (pending or spam) shows to its author alone. Beside the pages, each
+generation keeps the set of readers with a held comment in the thread: anyone else gets
+the shared page, and only such an author gets a page of their own, cached under their key.
 """
 
 import base64
@@ -13,21 +17,28 @@ import time
 from collections.abc import Callable
 from dataclasses import astuple, dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import orjson
+from django.conf import settings
 from django.core.cache import cache, caches
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from parley.core.compressed import Compressed
 from parley.core.errors import Invalid, NotFound
+from parley.core.readers import READER_COOKIE, READER_HEADER, reader_key_from_token
+from parley.moderation import gate
 from parley.realtime import hub
 from parley.sites.models import Site
 
 from .models import VISIBLE, Comment, Thread
+
+# Held for a moderator: shown to the comment's author, to nobody else.
+HELD = (Comment.Status.PENDING, Comment.Status.SPAM)
 
 Sort = Literal["newest", "oldest", "votes"]
 SORTS: tuple[Sort, ...] = ("newest", "oldest", "votes")
@@ -49,12 +60,20 @@ class Node:
     in_reply_to: str | None = None
     replies: list["Node"] = field(default_factory=list)
     in_thread: bool = True
+    # Set on the reader's own held comment: what its author is told ("pending", or
+    # "published" for a shadow-banned author). It shows in full, and takes no replies.
+    told: str | None = None
 
     @property
     def is_placeholder(self) -> bool:
         """In a thread, an unpublished comment shows only to keep its replies' place: its
         text and author are not served, and readers see it as deleted."""
-        return self.in_thread and self.comment.status != Comment.Status.PUBLISHED
+        return self.in_thread and self.comment.status != Comment.Status.PUBLISHED and not self.told
+
+    @property
+    def awaiting(self) -> bool:
+        """Shown to its author marked "Awaiting moderation"."""
+        return self.told == "pending"
 
 
 @dataclass(frozen=True)
@@ -87,10 +106,14 @@ class ThreadPage:
     query: PageQuery
     nodes: list[Node]
     next_cursor: str | None
+    # The reader's own held comments in the thread: id → what they are told.
+    own: dict[int, str] = field(default_factory=dict)
 
     @property
     def count(self) -> int:
-        return self.thread.published_count if self.thread else 0
+        """Published comments; a shadow-banned author's own count as published to them."""
+        shadow = sum(told == "published" for told in self.own.values())
+        return (self.thread.published_count if self.thread else 0) + shadow
 
     @property
     def sort(self) -> Sort:
@@ -119,8 +142,9 @@ def _after_cursor(cursor: str, sort: Sort) -> Q:
     return Q(**{f"{field_name}__lt": key}) | Q(**{field_name: key, "pk__lt": pk})
 
 
-def load_page(site_name: str, uri: str, query: PageQuery) -> ThreadPage:
-    """One query for the thread, one for a page of top-level comments, one for their replies."""
+def load_page(site_name: str, uri: str, query: PageQuery, reader: str | None = None) -> ThreadPage:
+    """One query for the thread, one for a page of top-level comments, one for their replies;
+    for a `reader` with held comments in the thread, a few more to show them theirs."""
     query.check()
     sort, limit = query.sort, query.limit
     after = _after_cursor(query.cursor, sort) if query.cursor else Q()
@@ -133,13 +157,24 @@ def load_page(site_name: str, uri: str, query: PageQuery) -> ThreadPage:
         except Site.DoesNotExist:
             raise NotFound(_("There is no site named “%(name)s”.") % {"name": site_name}) from None
         return ThreadPage(site, uri, None, query, [], None)
-    top: QuerySet[Comment] = Comment.objects.filter(VISIBLE, after, thread=thread, depth=1)
+    own = _own_held(thread, reader) if reader else {}
+    shown = VISIBLE | Q(pk__in=own) if own else VISIBLE
+    top: QuerySet[Comment] = Comment.objects.filter(shown, after, thread=thread, depth=1)
     roots = list(top.order_by(*_ORDER[sort])[: limit + 1])
     next_cursor = encode_cursor(roots[limit - 1], sort) if len(roots) > limit else None
     roots = roots[:limit]
-    replies = Comment.objects.filter(VISIBLE, root__in=roots).order_by("created_at", "id")
-    nodes = build_tree(roots, list(replies), thread.site.max_depth)
-    return ThreadPage(thread.site, uri, thread, query, nodes, next_cursor)
+    replies = Comment.objects.filter(shown, root__in=roots).order_by("created_at", "id")
+    nodes = build_tree(roots, list(replies), thread.site.max_depth, own)
+    return ThreadPage(thread.site, uri, thread, query, nodes, next_cursor, own)
+
+
+def _own_held(thread: Thread, reader: str) -> dict[int, str]:
+    """The reader's held comments in `thread`, each with what its author is told."""
+    mine = Q(reader_key=reader)
+    if reader.startswith("u:") and reader[2:].isdigit():
+        mine |= Q(account_id=int(reader[2:]))
+    held = Comment.objects.filter(mine, thread=thread, status__in=HELD)
+    return {comment.pk: gate.status_for_author(comment) for comment in held}
 
 
 def count_comments(site_name: str, uris: list[str]) -> dict[str, int]:
@@ -154,19 +189,27 @@ def count_comments(site_name: str, uris: list[str]) -> dict[str, int]:
     return {uri: stored.get(uri, 0) for uri in uris}
 
 
-def build_tree(roots: list[Comment], replies: list[Comment], max_depth: int) -> list[Node]:
+def build_tree(
+    roots: list[Comment],
+    replies: list[Comment],
+    max_depth: int,
+    own: dict[int, str] | None = None,
+) -> list[Node]:
     """Nest replies under their parents; a reply deeper than `max_depth` is shown at the
-    deepest level, beside the comment it answers, and says whom it answers."""
-    nodes: dict[int, Node] = {c.pk: Node(c, 1) for c in roots}
+    deepest level, beside the comment it answers, and says whom it answers. `own`: the
+    reader's held comments, shown to them in full with what they are told."""
+    own = own or {}
+    nodes: dict[int, Node] = {c.pk: Node(c, 1, told=own.get(c.pk)) for c in roots}
     holder: dict[int, Node] = {}  # the node whose `replies` list shows a reply
     for reply in replies:  # oldest first, so a parent is always placed before its replies
         parent = nodes.get(reply.parent_id or 0)
         if parent is None:  # the parent is hidden (pending or spam): so is the reply
             continue
+        told = own.get(reply.pk)
         if parent.level < max_depth:
-            node, holder[reply.pk] = Node(reply, parent.level + 1), parent
+            node, holder[reply.pk] = Node(reply, parent.level + 1, told=told), parent
         else:
-            node = Node(reply, parent.level, in_reply_to=parent.comment.author_name)
+            node = Node(reply, parent.level, in_reply_to=parent.comment.author_name, told=told)
             holder[reply.pk] = holder.get(parent.comment.pk, parent)
         holder[reply.pk].replies.append(node)
         nodes[reply.pk] = node
@@ -178,6 +221,19 @@ def build_tree(roots: list[Comment], replies: list[Comment], max_depth: int) -> 
 
 def avatar_url(comment: Comment) -> str:
     return reverse("avatar", args=[comment.avatar_hash])
+
+
+def _status_json(node: Node) -> str:
+    """Readers see a placeholder as deleted, whatever removed it; an author never learns
+    that their comment went to spam or that they are shadow-banned."""
+    c = node.comment
+    if node.told:
+        return node.told
+    if node.is_placeholder or c.status == Comment.Status.REJECTED:
+        return Comment.Status.DELETED.value
+    if c.status in HELD:  # outside a thread: shown to its author (or to staff) alone
+        return gate.status_for_author(c)
+    return c.status
 
 
 def comment_json(node: Node) -> dict[str, Any]:
@@ -196,7 +252,7 @@ def comment_json(node: Node) -> dict[str, Any]:
         "html": "" if deleted else c.body_html,
         "created_at": c.created_at.isoformat(),
         "edited_at": c.edited_at.isoformat() if c.edited_at else None,
-        "status": Comment.Status.DELETED.value if deleted else c.status,
+        "status": _status_json(node),
         "score": c.score,
         "upvotes": c.upvotes,
         "downvotes": c.downvotes,
@@ -249,21 +305,29 @@ def stream_channel(site_name: str, uri: str) -> str:
     return _generation_key(site_name, uri)
 
 
-def cached_body(
-    kind: str, site_name: str, uri: str, params: tuple[Any, ...], render: Callable[[], bytes]
-) -> Compressed:
-    """The rendered body for (`kind`, thread, params), from the cache when the thread has not
-    changed since it was stored; `render()` builds the bytes on a miss."""
-    gen_key = _generation_key(site_name, uri)
+def _generation(gen_key: str) -> int:
     generation = cache.get(gen_key)
     if generation is None:
         generation = time.time_ns()
         if not cache.add(gen_key, generation, timeout=None):  # another process was first
             generation = cache.get(gen_key, generation)
+    return int(generation)
+
+
+T = TypeVar("T")
+_KEEP = 24 * 3600
+
+
+def cached(
+    kind: str, site_name: str, uri: str, params: tuple[Any, ...], build: Callable[[], T]
+) -> T:
+    """What `build()` makes for (`kind`, thread, params), from the cache when the thread has
+    not changed since it was stored."""
+    gen_key = _generation_key(site_name, uri)
     language = translation.get_language()
-    key = f"{kind}:{gen_key}:{generation}:{language}:" + ":".join(map(str, params))
+    key = f"{kind}:{gen_key}:{_generation(gen_key)}:{language}:" + ":".join(map(str, params))
     rendered = caches["rendered"]
-    entry = rendered.get(key)
+    entry: T | None = rendered.get(key)
     if entry is not None:
         return entry
     # One thread renders a page while the others with the same miss wait for it: a write to
@@ -271,11 +335,57 @@ def cached_body(
     with _render_lock(key):
         entry = rendered.get(key)
         if entry is None:
-            entry = Compressed.of(render())
-            rendered.set(key, entry, timeout=24 * 3600)
+            entry = build()
+            rendered.set(key, entry, timeout=_KEEP)
     with _render_locks_guard:
         _render_locks.pop(key, None)
     return entry
+
+
+def cached_body(
+    kind: str, site_name: str, uri: str, params: tuple[Any, ...], render: Callable[[], bytes]
+) -> Compressed:
+    """The rendered body for (`kind`, thread, params); `render()` builds the bytes on a miss."""
+    return cached(kind, site_name, uri, params, lambda: Compressed.of(render()))
+
+
+def held_readers(site_name: str, uri: str) -> frozenset[str]:
+    """Who has a held comment in the thread: reader keys, and "u:<id>" for accounts. Kept
+    beside the thread's pages under the same generation, so it changes with every write."""
+
+    def build() -> frozenset[str]:
+        rows = (
+            Comment.objects.filter(thread__site__name=site_name, thread__uri=uri, status__in=HELD)
+            .values_list("reader_key", "account_id")
+            .distinct()
+        )
+        return frozenset(
+            {key for key, _account in rows} | {f"u:{account}" for _key, account in rows if account}
+        )
+
+    return cached("held", site_name, uri, (), build)
+
+
+def held_reader(request: HttpRequest, site_name: str, uri: str) -> str | None:
+    """The requesting reader's key where they have held comments in the thread, to be
+    shown a page of their own; None for everyone else, who get the shared page. Costs no
+    database query unless the set of such readers is not cached yet, or the reader is
+    signed in and some account has a held comment here."""
+    token = request.META.get(READER_HEADER) or request.COOKIES.get(READER_COOKIE)
+    session = settings.SESSION_COOKIE_NAME in request.COOKIES
+    if not token and not session:  # a first visit: nothing written here yet
+        return None
+    held = held_readers(site_name, uri)
+    if not held:
+        return None
+    key = reader_key_from_token(token) if token else None
+    if key in held:
+        return key
+    if session and any(k.startswith("u:") for k in held):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and f"u:{user.pk}" in held:
+            return f"u:{user.pk}"
+    return None
 
 
 _render_locks: dict[str, threading.Lock] = {}
@@ -287,10 +397,13 @@ def _render_lock(key: str) -> threading.Lock:
         return _render_locks.setdefault(key, threading.Lock())
 
 
-def thread_json_body(site_name: str, uri: str, query: PageQuery) -> Compressed:
-    """The JSON of a page of a thread, as `/api/v1/threads` serves it."""
+def thread_json_body(
+    site_name: str, uri: str, query: PageQuery, reader: str | None = None
+) -> Compressed:
+    """The JSON of a page of a thread, as `/api/v1/threads` serves it; with `reader` (from
+    `held_reader`), as that reader sees it, their held comments included."""
 
     def render() -> bytes:
-        return orjson.dumps(thread_json(load_page(site_name, uri, query)))
+        return orjson.dumps(thread_json(load_page(site_name, uri, query, reader)))
 
-    return cached_body("json", site_name, uri, astuple(query), render)
+    return cached_body("json", site_name, uri, (*astuple(query), reader or ""), render)

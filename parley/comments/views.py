@@ -1,3 +1,4 @@
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -6,18 +7,20 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from parley.core.compressed import serve_compressed
 from parley.core.errors import Invalid, ParleyError
 from parley.core.readers import actor_for, remember_reader
+from parley.moderation import gate
 
 from . import reads
 from .access import check_read_origin
 from .actions import check_post_comment
-from .api import cached_response
 from .forms import CommentForm
-from .fragments import thread_fragment
+from .fragments import form_token_input, thread_fragment
 from .models import Comment
 
 DRAFT_SESSION_KEY = "parley_comment_draft"
@@ -28,7 +31,12 @@ AUTHOR_FIELDS = ("author_name", "author_email", "author_url")
 @require_GET
 def thread_fragment_view(request: HttpRequest) -> HttpResponse:
     """GET /fragments/thread?site=&uri=&sort=&cursor=&all=1&lang= — the thread as HTML, in
-    the embedding page's language when `lang` names one Parley speaks."""
+    the embedding page's language when `lang` names one Parley speaks, followed by a fresh
+    form token for the comment box.
+
+    A reader with held comments in the thread (known by the `X-Parley-Reader` header the
+    widget sends once it has posted there, or the reader cookie) gets the thread as they
+    see it, marked private; everyone else shares one cached page."""
     site, uri = request.GET.get("site", ""), request.GET.get("uri", "")
     if not site or not uri:
         raise Invalid(_("Give a site and a uri."))
@@ -37,8 +45,16 @@ def thread_fragment_view(request: HttpRequest) -> HttpResponse:
         language = translation.get_language()
     with translation.override(language):
         check_read_origin(request, site)  # its refusal, too, in the page's language
-        body = thread_fragment(site, uri, thread_options(request))
-    response = cached_response(request, body, "text/html; charset=utf-8")
+        reader = reads.held_reader(request, site, uri)
+        fragment = thread_fragment(site, uri, thread_options(request), reader)
+    # The token is minted per response, outside the cached part: a cached token would tell
+    # how long ago the thread was rendered, not how long the reader's form was open.
+    body = fragment.with_inserted(form_token_input())
+    # Revalidated every time: readers must see a new comment at once (cheap with the ETag).
+    response = serve_compressed(
+        request, body, "text/html; charset=utf-8", "private, no-cache" if reader else "no-cache"
+    )
+    response["Vary"] = "Accept-Encoding, Cookie, X-Parley-Reader"
     response["Content-Language"] = language
     return response
 
@@ -74,12 +90,13 @@ def post_comment_form(request: HttpRequest) -> HttpResponse:
             request.session[AUTHOR_SESSION_KEY] = {
                 name: form.cleaned_data[name] for name in AUTHOR_FIELDS
             }
-            if comment.status == comment.Status.PUBLISHED:
+            if comment.parent_id is None:
+                # A new top-level comment is first on the first page of the newest.
+                next_url = urlsplit(next_url).path + "?sort=newest"
+            # Told as its author is told everywhere: a shadow-banned author sees it published.
+            if gate.status_for_author(comment) == "published":
                 messages.success(request, _("Your comment is published."))
                 anchor = f"#comment-{comment.pk}"
-                if comment.parent_id is None:
-                    # A new top-level comment is first on the first page of the newest.
-                    next_url = urlsplit(next_url).path + "?sort=newest"
             else:
                 messages.info(
                     request,
@@ -102,7 +119,8 @@ def post_comment_form(request: HttpRequest) -> HttpResponse:
 
 def comment_box(request: HttpRequest, site_name: str, uri: str) -> dict[str, Any]:
     """Template context for the comment box under a thread: the reader's last draft and
-    errors, their name from the last comment, and the comment they are replying to."""
+    errors, their name from the last comment, the comment they are replying to, and, for
+    a reader with held comments here, the thread as they see it (`own_thread_html`)."""
     draft = request.session.pop(DRAFT_SESSION_KEY, None) or {}
     query = request.GET.copy()
     query.pop("reply", None)
@@ -110,6 +128,8 @@ def comment_box(request: HttpRequest, site_name: str, uri: str) -> dict[str, Any
     initial: dict[str, Any] = {"site": site_name, "uri": uri, "next": back}
     initial |= request.session.get(AUTHOR_SESSION_KEY, {})
     initial |= draft.get("data", {})
+    # A form sent back to be corrected keeps the time it was first shown.
+    initial["form_token"] = initial.get("form_token") or gate.form_token()
     parent = str(request.GET.get("reply") or initial.get("parent") or "")
     replying_to = None
     if parent.isdigit():
@@ -125,4 +145,19 @@ def comment_box(request: HttpRequest, site_name: str, uri: str) -> dict[str, Any
         "form_errors": draft.get("errors", {}),
         "form_message": draft.get("message"),
         "replying_to": replying_to,
+        "own_thread_html": own_thread_html(request, site_name, uri),
     }
+
+
+def own_thread_html(request: HttpRequest, site_name: str, uri: str) -> SafeString | None:
+    """The thread as a reader with held comments in it sees it; None for everyone else,
+    whose page shows the shared thread."""
+    reader = reads.held_reader(request, site_name, uri)
+    if reader is None:
+        return None
+    query = thread_options(request)
+    try:
+        fragment = thread_fragment(site_name, uri, query, reader)
+    except Invalid:  # a stale cursor: the first page, as the shared thread shows then
+        fragment = thread_fragment(site_name, uri, replace(query, cursor=None), reader)
+    return mark_safe(fragment.raw.decode())  # noqa: S308 - sanitised at write

@@ -59,6 +59,16 @@ WIDGET_STRINGS = {
     "other": _("Something else"),
     "chooseReason": _("Choose a reason."),
     "note": _("Note"),
+    "why": _("Why is this content illegal?"),
+    "notice": _(
+        "A notice of illegal content under the EU Digital Services Act: the moderators need "
+        "your name, your e-mail and your statement."
+    ),
+    "yourName": _("Your name"),
+    "yourEmail": _("Your e-mail"),
+    "goodFaith": _(
+        "I confirm in good faith that the information in this notice is accurate and complete"
+    ),
     "sendReport": _("Send report"),
     "reported": _("Thank you. A moderator will look at this comment."),
     "edit": _("Edit"),
@@ -69,6 +79,7 @@ WIDGET_STRINGS = {
     "delYes": _("Yes, delete"),
     "posted": _("Comment posted"),
     "pending": _("Awaiting moderation"),
+    "leaveEmpty": _("Leave this field empty"),
     "pendingSaid": _("Thank you. Your comment will appear once a moderator has approved it."),
     "saved": _("Comment saved"),
     "deleted": _("Comment deleted"),

@@ -45,6 +45,11 @@ const STRINGS = {
     other: "Something else",
     chooseReason: "Choose a reason.",
     note: "Note",
+    why: "Why is this content illegal?",
+    notice: "A notice of illegal content under the EU Digital Services Act: the moderators need your name, your e-mail and your statement.",
+    yourName: "Your name",
+    yourEmail: "Your e-mail",
+    goodFaith: "I confirm in good faith that the information in this notice is accurate and complete",
     sendReport: "Send report",
     reported: "Thank you. A moderator will look at this comment.",
     edit: "Edit",
@@ -55,6 +60,7 @@ const STRINGS = {
     delYes: "Yes, delete",
     posted: "Comment posted",
     pending: "Awaiting moderation",
+    leaveEmpty: "Leave this field empty",
     pendingSaid: "Thank you. Your comment will appear once a moderator has approved it.",
     saved: "Comment saved",
     deleted: "Comment deleted",
@@ -160,11 +166,11 @@ function stored(key, value) {
   }
 }
 
-async function call(method, path, json, token) {
+async function call(method, path, json, token, asReader) {
   const headers = {};
   const reader = stored("reader");
   // A plain GET stays a "simple" cross-origin request: loading costs no preflight.
-  if (reader && (method !== "GET" || token)) headers["X-Parley-Reader"] = reader;
+  if (reader && (method !== "GET" || token || asReader)) headers["X-Parley-Reader"] = reader;
   if (json) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = "Bearer " + token;
   let response;
@@ -222,6 +228,7 @@ function mount(said) {
   let unprompt = () => {};
   let quotes = []; // quoted passages of comments not on show: { id, exact, prefix, suffix }
   let quoted = null; // the passage the top comment box answers: { quote, quote_prefix, quote_suffix }
+  let formToken = ""; // signed time the comment box was first shown, for the bot checks
   const byId = (id) => root.getElementById(id);
   root.append(h("style", { text: PARLEY_CSS }), wrap);
 
@@ -249,6 +256,7 @@ function mount(said) {
     // Parley's own page rendered the thread already: the first fragment costs no request.
     const served = !cursor && !thread && host.querySelector(":scope>.parley-thread");
     if (served) {
+      formToken = host.querySelector("[name=form_token]")?.value || "";
       const query = new URLSearchParams(location.search);
       state.sort = served.dataset.sort || state.sort;
       state.all = query.has("all");
@@ -260,7 +268,10 @@ function mount(said) {
     if (state.inline) query.set("filter", "inline");
     if (cursor) query.set("cursor", cursor);
     const template = h("template");
-    template.innerHTML = await call("GET", "/fragments/thread?" + query);
+    // Once the reader has posted here, as themselves: their held comments show to them.
+    template.innerHTML = await call("GET", "/fragments/thread?" + query, null, null, stored("posted:" + key));
+    // The first box shown keeps the first token: how long the reader has been writing.
+    formToken ||= template.content.querySelector("[name=form_token]")?.value || "";
     return enhance(template.content.querySelector(".parley-thread"));
   }
 
@@ -499,7 +510,7 @@ function mount(said) {
     reply?.replaceWith(button(reply.textContent || t("reply"), "reply", { class: "parley-reply", "aria-expanded": "false" }));
     // Nobody votes on or reports their own comment, nor votes once a discussion is
     // closed: the server refuses it too.
-    if (!li.matches(".p-pending") && !stored("edit:" + id)) {
+    if (!li.matches(".parley-pending") && !stored("edit:" + id)) {
       const vote = stored("vote:" + id);
       const arrow = (v) => button("", "vote", { class: "p-vote", "data-v": v, "aria-label": t(v > 0 ? "up" : "down"), "aria-pressed": "" + (vote === v) });
       const score = footer.querySelector(".parley-score");
@@ -604,15 +615,17 @@ function mount(said) {
           field("input", "author_email", t("email"), { type: "email", autocomplete: "email", value: author.author_email }, "emailHint"),
           field("input", "author_url", t("website"), { type: "url", autocomplete: "url", value: author.author_url }, "optional")
         ),
+        // For bots, which fill in every field: hidden from people, screen readers and Tab.
+        h("div", { class: "p-hp", "aria-hidden": "true" }, field("input", "homepage", t("leaveEmpty"), { tabindex: -1, autocomplete: "off" })),
       ],
       parentLi ? "postReply" : "post",
       parentLi,
       async (values) => {
         el.need("body", "author_name");
-        const posted = await call("POST", "/api/v1/comments", { site, uri, parent: parentLi ? +parentLi.dataset.id : null, ...values, ...(!parentLi && quoted) });
+        const posted = await call("POST", "/api/v1/comments", { site, uri, parent: parentLi ? +parentLi.dataset.id : null, form_token: formToken, ...values, ...(!parentLi && quoted) });
         stored("posted:" + key, 1);
         unprompt();
-        const { body, ...remembered } = values;
+        const { body, homepage, ...remembered } = values;
         stored("author", remembered);
         stored("edit:" + posted.comment.id, { token: posted.edit_token, at: Date.now() });
         const pending = posted.status === "pending";
@@ -642,7 +655,7 @@ function mount(said) {
     const link = c.author.url;
     const li = h(
       "li",
-      { class: `parley-comment parley-level-${c.level} p-new${pending ? " p-pending" : ""}`, id: "comment-" + c.id, "data-id": c.id },
+      { class: `parley-comment parley-level-${c.level} p-new${pending ? " parley-pending" : ""}`, id: "comment-" + c.id, "data-id": c.id },
       h(
         "article",
         {},
@@ -653,7 +666,7 @@ function mount(said) {
           h(link ? "a" : "span", { class: "parley-author", href: link, rel: link && "nofollow ugc noopener" }, c.author.name),
           c.in_reply_to && h("span", { class: "parley-in-reply-to" }, t("inReplyTo", { name: c.in_reply_to })),
           h("a", { class: "parley-permalink", href: "#comment-" + c.id }, h("time", { datetime: c.created_at, title: dates.format(new Date(c.created_at)) }, when(c.created_at))),
-          pending && h("span", { class: "p-badge" }, t("pending"))
+          pending && h("span", { class: "parley-badge" }, t("pending"))
         ),
         c.quote && h("blockquote", { class: "parley-quote", "data-prefix": c.quote_selector?.prefix, "data-suffix": c.quote_selector?.suffix }, c.quote),
         body,
@@ -816,21 +829,36 @@ function mount(said) {
   }
 
   function report(li, b) {
+    const why = field("input", "note", t("note"), {}, "optional");
+    const agree = h("input", { type: "checkbox", name: "good_faith", id: "p-f" + ++ids, "aria-describedby": "p-f" + ids + "e" });
+    // "Illegal content" makes the report a notice under the EU Digital Services Act.
+    const notice = h(
+      "div",
+      { hidden: true },
+      h("p", { class: "p-hint" }, t("notice")),
+      field("input", "reporter_name", t("yourName"), { autocomplete: "name", value: stored("author")?.author_name }),
+      field("input", "reporter_email", t("yourEmail"), { type: "email", autocomplete: "email", value: stored("author")?.author_email }),
+      h("p", { class: "p-field" }, h("label", { class: "p-choice" }, agree, t("goodFaith")), h("span", { class: "p-field-error", id: agree.id + "e" }))
+    );
     const el = form(
       {},
-      [
-        h("fieldset", {}, h("legend", {}, t("reportWhy")), ...REASONS.map((reason) => radio("reason", reason, t(reason)))),
-        field("input", "note", t("note"), {}, "optional"),
-      ],
+      [h("fieldset", {}, h("legend", {}, t("reportWhy")), ...REASONS.map((reason) => radio("reason", reason, t(reason)))), why, notice],
       "sendReport",
       true,
-      async ({ reason, note: text }) => {
+      async ({ reason, note: text, reporter_name, reporter_email }) => {
         if (!reason) throw { message: t("chooseReason") };
-        await call("POST", `/api/v1/comments/${li.dataset.id}/report`, { reason, note: text });
+        const dsa = reason === "illegal" && { reporter_name, reporter_email, good_faith: agree.checked };
+        await call("POST", `/api/v1/comments/${li.dataset.id}/report`, { reason, note: text, ...dsa });
         closePanel(li, true);
         note(li, t("reported"));
       }
     );
+    el.addEventListener("change", () => {
+      const illegal = el.elements.reason.value === "illegal";
+      notice.hidden = !illegal;
+      // The notice's statement of why: no longer optional.
+      why.querySelector("label").replaceChildren(illegal ? t("why") : t("note"), illegal ? "" : h("small", {}, ` (${t("optional")})`));
+    });
     openPanel(li, el, b);
   }
 
@@ -869,7 +897,7 @@ function mount(said) {
       return note(li, error.message);
     }
     stored("edit:" + id, null);
-    if (!li.matches(".p-pending")) setCount(count() - 1);
+    if (!li.matches(".parley-pending")) setCount(count() - 1);
     closePanel(li);
     // With replies it stays as a placeholder, as the server shows it; without, it goes.
     if (li.querySelector("ol li")) {
