@@ -1,11 +1,15 @@
 import json
+import time
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from django.core.cache import caches
 from django.db import connection
 from django.test import Client
+
+from parley.core import ratelimit
 
 
 @pytest.fixture(autouse=True)
@@ -16,6 +20,14 @@ def _fresh_cache() -> Iterator[None]:
     yield
     for name in ("default", "rendered"):
         caches[name].clear()
+
+
+@pytest.fixture(autouse=True)
+def _still_rate_limit_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rate limits count in fixed windows of wall-clock time; a test that crossed a window
+    boundary would see its counts reset halfway. Each test runs inside one window."""
+    pinned = time.time()
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: pinned))
 
 
 def pytest_report_header() -> str:

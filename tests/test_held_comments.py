@@ -23,18 +23,6 @@ from tests.factories import SiteFactory, ThreadFactory, post_comment
 
 pytestmark = pytest.mark.django_db
 
-# The JSON thread read takes the reader once comments/api.py passes it on (see
-# reads.held_reader); until then it serves everyone the shared page.
-needs_api_reader = pytest.mark.xfail(
-    strict=True, reason="api.read_thread does not pass reads.held_reader(...) on yet"
-)
-# A held comment is written without `reads.invalidate` until actions.do_post_comment
-# invalidates for every new comment: a reader whose page was cached sees it only later.
-needs_held_invalidation = pytest.mark.xfail(
-    strict=True, reason="actions.do_post_comment does not invalidate for held comments yet"
-)
-
-
 MARKER = '<span class="parley-badge">Awaiting moderation</span>'
 
 
@@ -163,7 +151,6 @@ def test_a_signed_in_author_sees_their_held_comment(thread, client, admin_user):
     assert MARKER in comment_html(html, mine)
 
 
-@needs_api_reader
 def test_the_json_thread_gives_the_author_their_held_comment_as_pending(thread, author, stranger):
     post_comment(thread, "Published.", author="Ann")
     mine = held(thread, author)
@@ -204,7 +191,6 @@ def test_a_shadow_banned_authors_comment_looks_published_to_them_alone(thread, a
     assert "1 comment<" in theirs
 
 
-@needs_api_reader
 def test_the_json_thread_shows_a_shadow_comment_to_its_author_as_published(thread, author):
     mine = held(thread, author)
     Assessment.objects.create(comment=mine, shadow=True)
@@ -326,7 +312,6 @@ def test_a_rejected_comment_with_replies_leaves_a_placeholder(
     assert data["comments"][0]["html"] == ""
 
 
-@needs_held_invalidation
 def test_a_comment_held_after_the_authors_last_read_shows_on_the_next(
     thread, author, django_capture_on_commit_callbacks
 ):

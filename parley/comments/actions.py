@@ -214,7 +214,8 @@ def do_post_comment(
     if status == Comment.Status.PUBLISHED:
         _count_published(comment, +1)
         _shift_visibility(comment, +1)
-        _invalidate_on_commit(thread)
+    # A held comment changes the thread too, for its author.
+    _invalidate_on_commit(thread)
     return comment
 
 

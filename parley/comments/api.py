@@ -62,8 +62,13 @@ def cached_response(request: HttpRequest, body: Compressed, content_type: str) -
 def read_thread(request: HttpRequest, query: Query[ThreadQuery]) -> HttpResponse:
     check_read_origin(request, query.site)
     page = reads.PageQuery(query.sort, query.limit, query.cursor, query.filter == "inline")
-    body = reads.thread_json_body(query.site, query.uri, page)
-    return cached_response(request, body, "application/json")
+    reader = reads.held_reader(request, query.site, query.uri)
+    body = reads.thread_json_body(query.site, query.uri, page, reader)
+    response = cached_response(request, body, "application/json")
+    if reader:  # this reader's own page, with their held comments
+        response["Cache-Control"] = "private, no-cache"
+    response["Vary"] = "Accept-Encoding, Cookie, X-Parley-Reader"
+    return response
 
 
 @router.get(
