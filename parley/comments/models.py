@@ -97,6 +97,11 @@ class Comment(models.Model):
         indexes = [
             models.Index(fields=["thread", "depth", "created_at", "id"], name="comment_by_time"),
             models.Index(fields=["thread", "depth", "score", "id"], name="comment_by_score"),
+            # Moderation rules look back at recent comments by author and network (flood,
+            # duplicates) and across the site (copy-paste campaigns).
+            models.Index(fields=["reader_key", "created_at"], name="comment_by_reader"),
+            models.Index(fields=["ip_hash", "created_at"], name="comment_by_network"),
+            models.Index(fields=["created_at"], name="comment_by_created"),
         ]
 
     def __str__(self) -> str:

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.db.models import Q
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from parley.core.errors import Forbidden
@@ -115,13 +116,20 @@ def refuse_banned(ban: Ban) -> Banned:
 
 
 def screen(submission: Submission) -> Verdict:
-    """Decide what happens to a comment before it is stored. Raises Banned."""
+    """Decide what happens to a comment before it is stored. Raises Banned (in the
+    reader's language)."""
     bans = bans_for(submission)
     open_bans = [ban for ban in bans if not ban.shadow]
     if open_bans:
         raise refuse_banned(max(open_bans, key=_ban_end))
-    if bans:
-        return Verdict("hold", [_("author is shadow-banned")], shadow=True)
+    # Reasons are stored for the moderators, in the site's language, not the reader's.
+    with translation.override(settings.LANGUAGE_CODE):
+        if bans:
+            return Verdict("hold", [_("author is shadow-banned")], shadow=True)
+        return _screen_unbanned(submission)
+
+
+def _screen_unbanned(submission: Submission) -> Verdict:
 
     site = submission.site
     policy = policy_for(site)
