@@ -31,3 +31,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+
+
+def post_without_waiting(site_name: str) -> None:
+    """Test readers post faster than people can, and comment forms carry the time they were
+    shown: lift the site's minimum time-to-submit (that rule is tested in test_rules.py)."""
+    from parley.moderation.models import Policy
+    from parley.sites.models import Site
+
+    site = Site.objects.get(name=site_name)
+    Policy.objects.update_or_create(site=site, defaults={"min_submit_seconds": 0})

@@ -9,6 +9,7 @@ from playwright.sync_api import Browser, Page, expect
 from parley.articles.demo import seed_demo
 from parley.comments.models import Comment
 from tests.browser.axe import serious_violations
+from tests.browser.conftest import post_without_waiting
 from tests.browser.hostpage import SELECT_TEXT
 
 ARTICLE = "/articles/why-the-teyra-crossing-stalled/"
@@ -18,6 +19,7 @@ ARTICLE = "/articles/why-the-teyra-crossing-stalled/"
 def page(browser: Browser, live_server, transactional_db, settings) -> Iterator[Page]:
     settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
     seed_demo()
+    post_without_waiting("demo")
     context = browser.new_context(java_script_enabled=False, base_url=live_server.url)
     page = context.new_page()
     yield page

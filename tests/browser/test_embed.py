@@ -14,11 +14,12 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from parley.comments.models import Comment, Thread, Vote
 from parley.comments.reads import single_comment_json
-from parley.moderation.models import Policy, Report
+from parley.moderation.models import Report
 from parley.sites.models import Site
 from tests.factories import SiteFactory, ThreadFactory, post_comment
 
 from .axe import serious_violations
+from .conftest import post_without_waiting
 from .hostpage import SELECT_TEXT, STREAM_PATH, HostPage, article_html, host_page
 
 URI = "/story/"
@@ -39,9 +40,7 @@ def parley_url(live_server, transactional_db, settings) -> str:
 @pytest.fixture
 def site(host: HostPage, parley_url: str) -> Site:
     site = SiteFactory.create(origins=[host.origin])
-    # The widget sends its form token, and these readers post faster than people do: the
-    # time-to-submit rule would hold every comment (it is tested in tests/test_rules.py).
-    Policy.objects.update_or_create(site=site, defaults={"min_submit_seconds": 0})
+    post_without_waiting(site.name)
     return site
 
 

@@ -12,11 +12,12 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from parley.comments.actions import do_set_status
 from parley.comments.models import Comment, Thread
 from parley.moderation import gate
-from parley.moderation.models import Ban, Policy, Report
+from parley.moderation.models import Ban, Report
 from parley.sites.models import Site
 from tests.factories import SiteFactory, ThreadFactory, post_comment
 
 from .axe import serious_violations
+from .conftest import post_without_waiting
 from .hostpage import HostPage, article_html, host_page
 
 URI = "/story/"
@@ -38,8 +39,7 @@ def parley_url(live_server, transactional_db, settings) -> str:
 @pytest.fixture
 def site(host: HostPage, parley_url: str) -> Site:
     site = SiteFactory.create(origins=[host.origin])
-    # These readers post faster than people do; the time-to-submit rule is tested elsewhere.
-    Policy.objects.update_or_create(site=site, defaults={"min_submit_seconds": 0})
+    post_without_waiting(site.name)
     return site
 
 

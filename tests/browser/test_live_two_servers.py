@@ -66,6 +66,9 @@ def two_servers(host: HostPage, tmp_path) -> Iterator[tuple[str, str]]:
         check=True,
         capture_output=True,
     )
+    # Test readers post faster than people can (the time-to-submit rule: test_rules.py).
+    lift_wait = "from tests.browser.conftest import post_without_waiting as p; p('news')"
+    subprocess.run([*parley, "shell", "-c", lift_wait], env=env, check=True)
     servers, urls = [], []
     try:
         for _ in range(2):
