@@ -33,5 +33,26 @@ class Scorer(Protocol):
 
 
 def scorer_for(policy: "Policy") -> Scorer:
-    """The site's scorer: the local one, or a hosted one that falls back to it."""
-    raise NotImplementedError  # being written (issue #5)
+    """The site's scorer: the local one (with the site's own head once it has one), or a
+    hosted one that falls back to it."""
+    from parley.moderation.models import SiteHead
+
+    from .local import local_scorer, site_scorer
+
+    scorer: Scorer = local_scorer()
+    trained_at = (
+        SiteHead.objects.filter(site_id=policy.site_id).values_list("trained_at", flat=True).first()
+    )
+    if trained_at is not None:
+        scorer = site_scorer(
+            policy.site_id,
+            trained_at,
+            lambda: SiteHead.objects.values_list("weights", flat=True).get(site_id=policy.site_id),
+        )
+    if policy.hosted_scorer_url:
+        from .hosted import HostedScorer
+
+        scorer = HostedScorer(
+            policy.hosted_scorer_url, policy.hosted_scorer_key, policy.scorer_budget_ms, scorer
+        )
+    return scorer
