@@ -11,10 +11,18 @@ from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.db import transaction
 
-from parley.comments.actions import Draft, do_edit_comment, do_post_comment, do_vote
+from parley.comments.actions import (
+    STATUS_FOR_ACTION,
+    Draft,
+    do_edit_comment,
+    do_post_comment,
+    do_vote,
+)
 from parley.comments.models import Comment, Thread
 from parley.core.markdown import render_markdown
 from parley.core.readers import Actor
+from parley.moderation import gate
+from parley.moderation.models import Report
 from parley.sites.models import Site
 
 from .images import make_renditions
@@ -69,7 +77,41 @@ def _seed_site(content: dict[str, Any]) -> Site:
         thread = Thread.objects.create(site=site, uri=article.uri, title=article.headline)
         for comment_spec in spec["comments"]:
             _seed_comment(thread, None, comment_spec, article.published_at)
+        for held_spec in spec.get("moderation", []):
+            _seed_for_moderators(thread, held_spec, article.published_at)
     return site
+
+
+def _seed_for_moderators(thread: Thread, spec: dict[str, Any], published_at: Any) -> None:
+    """Comments for the moderator queue: scored by the real scorer and held by the site's
+    policy like any reader's, or published and then reported by readers."""
+    actor = Actor(reader_key=f"demo:{spec['author']}", reader_token="", ip_hash="demo")
+    draft = Draft(
+        site=thread.site.name,
+        uri=thread.uri,
+        body=spec["body"],
+        author_name=spec["author"],
+        author_email=spec.get("email", ""),
+    )
+    policy = gate.policy_for(thread.site)
+    score = gate.scorer_for(policy).score([draft.body])[0]
+    verdict = gate.decide(policy, score)
+    if spec.get("published"):
+        verdict = gate.Verdict("publish", score.reasons, score=score)
+    comment = do_post_comment(
+        actor,
+        thread,
+        None,
+        draft,
+        render_markdown(draft.body),
+        status=STATUS_FOR_ACTION[verdict.action],
+        created_at=published_at + timedelta(minutes=spec["minutes_after"]),
+    )
+    gate.record(comment.pk, verdict)
+    for n, (reason, note) in enumerate(spec.get("reports", [])):
+        Report.objects.create(
+            comment=comment, reason=reason, note=note, reader_key=f"demo-reporter:{n}"
+        )
 
 
 def _seed_comment(
