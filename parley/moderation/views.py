@@ -253,7 +253,10 @@ def describe_changes(entry: AuditEntry) -> list[str]:
         if ban.get("shadow"):
             changes.append(_("shadow ban"))
     if entry.before.get("open_reports"):
-        changes.append(_("%(n)d reports resolved") % {"n": entry.before["open_reports"]})
+        resolved = entry.before["open_reports"]
+        changes.append(
+            ngettext("%(n)d report resolved", "%(n)d reports resolved", resolved) % {"n": resolved}
+        )
     return changes
 
 

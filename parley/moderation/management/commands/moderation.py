@@ -176,7 +176,7 @@ def parse_line(raw: bytes | None) -> dict[str, Any]:
     except ValueError as error:  # also bad UTF-8
         return {"error": _("not valid JSON: %(error)s") % {"error": error}}
     if not isinstance(item, dict):
-        return {"error": _('each line must be a JSON object with a "text"')}
+        return {"error": _('each line must be a JSON object with a "text" field')}
     text, lang = item.get("text"), item.get("lang")
     if not isinstance(text, str):
         return {"error": _('"text" is missing or not a string')}
