@@ -35,7 +35,7 @@ BODIES = [
     "You people are idiots and should shut up about things you do not understand.",
     "Die Zahlen im Artikel stimmen nicht mit dem Bericht des Ministeriums überein.",
     "Excelente análisis, aunque falta la opinión de los vecinos del barrio.",
-    "Спасибо за статью, но хотелось бы больше данных о расходах.",
+    "Спасибо за статью, но хотелось бы больше данных о расходах.",  # noqa: RUF001
 ]
 
 
@@ -95,6 +95,7 @@ def main() -> None:
             args.parley_bin,
             env,
             "shell",
+            "--no-imports",
             "-c",
             "from parley.sites.models import Site; from parley.moderation.gate import policy_for;"
             "p = policy_for(Site.objects.get(name='unscored')); p.use_scorer = False; p.save();"
@@ -127,10 +128,11 @@ def main() -> None:
                         args.parley_bin,
                         env,
                         "shell",
+                        "--no-imports",
                         "-c",
                         "from parley.moderation.models import Assessment;"
                         "print(Assessment.objects.filter(comment__thread__site__name='scored',"
-                        " source__in=['local', 'hosted']).count())",
+                        " scored_at__isnull=False).count())",
                     ).strip()
                 )
                 if scored >= args.posts + 1:

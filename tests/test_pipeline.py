@@ -55,7 +55,7 @@ def thread_ids(client: Any) -> list[int]:
 def test_post_moderation_publishes_at_once_and_scores_later(
     client, other_reader, scorer, django_capture_on_commit_callbacks
 ):
-    SiteFactory()
+    SiteFactory.create()
     with django_capture_on_commit_callbacks(execute=True):
         response = post(client)
     assert response.status_code == 201
@@ -72,7 +72,7 @@ def test_post_moderation_publishes_at_once_and_scores_later(
 
 
 def test_the_background_score_takes_a_risky_comment_down_for_review(client, other_reader, scorer):
-    SiteFactory()
+    SiteFactory.create()
     comment_id = post(client, "You are all idiots.").json()["comment"]["id"]
     scorer.scores["insult"] = 0.97
 
@@ -86,7 +86,7 @@ def test_the_background_score_takes_a_risky_comment_down_for_review(client, othe
 
 
 def test_spam_scores_are_filed_as_spam(client, scorer):
-    SiteFactory()
+    SiteFactory.create()
     comment_id = post(client, "Cheap pills at pills.example").json()["comment"]["id"]
     scorer.scores["spam"] = 0.99
     tasks.score_comment.call(comment_id)
@@ -94,14 +94,14 @@ def test_spam_scores_are_filed_as_spam(client, scorer):
 
 
 def test_a_held_comment_is_not_republished_by_its_score(client, scorer):
-    SiteFactory(moderation="pre")
+    SiteFactory.create(moderation="pre")
     comment_id = post(client).json()["comment"]["id"]
     tasks.score_comment.call(comment_id)
     assert Comment.objects.get(pk=comment_id).status == "pending"
 
 
 def test_pre_moderation_holds_everything_and_says_so(client, other_reader, scorer):
-    SiteFactory(moderation="pre")
+    SiteFactory.create(moderation="pre")
     response = post(client)
     assert response.json()["status"] == "pending"
     assert thread_ids(other_reader) == []
@@ -110,13 +110,13 @@ def test_pre_moderation_holds_everything_and_says_so(client, other_reader, score
 
 
 def test_first_time_authors_wait_once(client, scorer):
-    site = SiteFactory(moderation="pre_first")
+    site = SiteFactory.create(moderation="pre_first")
     first = post(client).json()
     assert first["status"] == "pending"
     Comment.objects.filter(pk=first["comment"]["id"]).update(status="published")
     assert post(client, "And another thought.").json()["status"] == "published"
     # The same e-mail from another browser is not a new author either.
-    post_comment(ThreadFactory(site=site), author="Bo", author_email="bo@example.org")
+    post_comment(ThreadFactory.create(site=site), author="Bo", author_email="bo@example.org")
     assert (
         post(client, "Hi", author_name="Bo", author_email="BO@example.org").json()["status"]
         == "published"
@@ -124,7 +124,7 @@ def test_first_time_authors_wait_once(client, scorer):
 
 
 def test_risky_pre_moderation_scores_before_publishing(client, other_reader, scorer):
-    SiteFactory(moderation="pre_risky")
+    SiteFactory.create(moderation="pre_risky")
     assert post(client).json()["status"] == "published"
     assert scorer.calls == 1
     scorer.scores["threat"] = 0.8
@@ -136,7 +136,7 @@ def test_risky_pre_moderation_scores_before_publishing(client, other_reader, sco
 
 
 def test_thresholds_per_language(client, scorer):
-    site = SiteFactory(moderation="pre_risky")
+    site = SiteFactory.create(moderation="pre_risky")
     policy = gate.policy_for(site)
     policy.language_thresholds = {"en": 0.9}
     policy.save()
@@ -150,7 +150,7 @@ def test_thresholds_per_language(client, scorer):
 def test_a_hanging_scorer_never_delays_a_post_beyond_the_budget(
     client, scorer, django_capture_on_commit_callbacks
 ):
-    site = SiteFactory(moderation="pre_risky")
+    site = SiteFactory.create(moderation="pre_risky")
     policy = gate.policy_for(site)
     policy.scorer_budget_ms = 300
     policy.save()
@@ -172,7 +172,7 @@ def test_a_hanging_scorer_never_delays_a_post_beyond_the_budget(
 
 
 def test_a_site_can_turn_the_scorer_off(client, scorer, django_capture_on_commit_callbacks):
-    site = SiteFactory()
+    site = SiteFactory.create()
     policy = gate.policy_for(site)
     policy.use_scorer = False
     policy.save()
@@ -182,7 +182,7 @@ def test_a_site_can_turn_the_scorer_off(client, scorer, django_capture_on_commit
 
 
 def test_an_edit_that_turns_abusive_is_taken_down(client, other_reader, scorer):
-    SiteFactory(moderation="pre_risky")
+    SiteFactory.create(moderation="pre_risky")
     posted = post(client).json()
     scorer.scores["insult"] = 0.9
     response = client.patch_json(
@@ -202,11 +202,11 @@ def report(client: Any, comment_id: int, **data: Any) -> Any:
 def test_enough_reader_reports_hold_a_comment(scorer):
     from .conftest import ApiClient
 
-    site = SiteFactory()
+    site = SiteFactory.create()
     policy = gate.policy_for(site)
     policy.reports_to_hold = 2
     policy.save()
-    comment = post_comment(ThreadFactory(site=site, uri="/a/"))
+    comment = post_comment(ThreadFactory.create(site=site, uri="/a/"))
     assert report(ApiClient(REMOTE_ADDR="10.0.0.1"), comment.pk).status_code == 201
     assert Comment.objects.get(pk=comment.pk).status == "published"
     assert report(ApiClient(REMOTE_ADDR="10.0.0.2"), comment.pk).status_code == 201
@@ -216,7 +216,7 @@ def test_enough_reader_reports_hold_a_comment(scorer):
 
 
 def test_an_illegal_content_report_is_a_dsa_notice(client):
-    comment = post_comment(ThreadFactory(uri="/a/"))
+    comment = post_comment(ThreadFactory.create(uri="/a/"))
     response = report(client, comment.pk, reason="illegal", note="x")
     assert response.status_code == 422
     fields = response.json()["error"]["fields"]
@@ -243,7 +243,7 @@ def test_an_illegal_content_report_is_a_dsa_notice(client):
 def test_shadow_banned_authors_believe_they_are_published(client, other_reader, scorer):
     from parley.moderation.models import Ban
 
-    site = SiteFactory()
+    site = SiteFactory.create()
     first = post(client).json()
     reader_key = Comment.objects.get(pk=first["comment"]["id"]).reader_key
     Ban.objects.create(site=site, kind="reader", value=reader_key, shadow=True)
@@ -261,7 +261,7 @@ def test_a_banned_author_is_told_until_when(client, scorer):
 
     from parley.moderation.models import Ban
 
-    site = SiteFactory()
+    site = SiteFactory.create()
     Ban.objects.create(
         site=site,
         kind="email",

@@ -7,11 +7,13 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
 from pytest_socket import disable_socket, enable_socket
 
+import parley
 from parley.moderation.models import Policy, SiteHead
 from parley.moderation.scoring import CATEGORIES, Score, features, local, scorer_for
 from parley.moderation.scoring.head import SHIPPED, Head
@@ -19,6 +21,7 @@ from parley.moderation.scoring.hosted import HostedScorer
 from parley.moderation.scoring.local import LocalScorer, local_scorer
 from tests.factories import SiteFactory
 
+DEMO_CONTENT = Path(parley.__file__).parent / "articles" / "demo_content" / "content.json"
 INSULT = "You are a pathetic idiot, nobody cares about your stupid opinion, just shut up."
 BENIGN = "Thanks for the clear report on the council budget, the chart on page two helped."
 NEWS = [
@@ -52,6 +55,25 @@ def test_scores_with_the_network_unavailable():
     finally:
         enable_socket()
     assert insult.risk >= 0.5 > benign.risk
+
+
+def test_civil_talk_about_a_war_is_not_held():
+    """The demo discussion, in four languages, is analytical talk about a war, and written
+    apart from the training set: a violent topic is not abuse."""
+    content = json.loads(DEMO_CONTENT.read_text(encoding="utf-8"))
+    texts: list[str] = []
+
+    def walk(comments: list[dict]) -> None:
+        for comment in comments:
+            texts.append(comment["body"])
+            walk(comment.get("replies", []))
+
+    for article in content["articles"]:
+        walk(article["comments"])
+    held = [
+        text[:60] for text, result in zip(texts, scores(texts), strict=True) if result.risk >= 0.5
+    ]
+    assert len(held) <= 0.06 * len(texts), held
 
 
 def test_an_insult_is_held_and_a_thank_you_is_not():
@@ -124,15 +146,14 @@ def test_a_given_language_is_kept():
     assert "language: de" in result.reasons
 
 
-def test_a_long_comment_is_scored_quickly():
+def test_a_long_rambling_calm_comment_is_not_held():
+    """Speed is measured in bench/moderation_eval.py; here, that many sentences each scored
+    on their own do not add up to a false alarm."""
     text = " ".join(
         f"Sentence number {i} of a very long and rambling comment about the housing plan."
         for i in range(120)
     )
-    scores(["warm-up"])
-    started = time.monotonic()
     [result] = scores([text])
-    assert time.monotonic() - started < 3.0
     assert result.risk < 0.5
 
 

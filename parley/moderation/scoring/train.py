@@ -26,6 +26,7 @@ from .head import Head
 log = logging.getLogger(__name__)
 
 LABELLED = Path(__file__).parent / "data" / "labelled"
+DEMO_CONTENT = Path(__file__).parents[2] / "articles" / "demo_content" / "content.json"
 LANGS = ("en", "de", "es", "ru", "ar")
 SEED = 20260
 E5_C = 3.0
@@ -81,6 +82,24 @@ def load_labelled(directory: Path = LABELLED, split: str | None = None) -> list[
             if split is None or example.split == split:
                 out.append(example)
     return out
+
+
+def load_demo_discussion() -> list[Example]:
+    """The demo newsroom's comments: civil talk about a war in four languages, written apart
+    from the labelled set. Never trained on; a check that topic is not taken for abuse."""
+    content = json.loads(DEMO_CONTENT.read_text(encoding="utf-8"))
+    examples: list[Example] = []
+
+    def walk(comments: list[dict[str, Any]]) -> None:
+        for comment in comments:
+            examples.append(
+                Example(comment["body"], comment.get("lang", "en"), {"toxicity": 0}, "demo")
+            )
+            walk(comment.get("replies", []))
+
+    for article in content["articles"]:
+        walk(article["comments"])
+    return examples
 
 
 def insults_dir() -> Path | None:
