@@ -171,7 +171,7 @@ def tables_heldout(baseline: Baseline | None) -> None:
         )
 
     print("\n3. Acceptable comments held (risk >= 0.5), by kind; target: benign_news <= 5 %")
-    benign_kinds = ("benign_news", "benign_heated", "benign_condemning_quote", "benign")
+    benign_kinds = ("benign_news", "benign_heated", "benign_condemning_quote", "benign", "benign_topical")
     print(f"   {'kind':<25}" + "".join(f"{lang:>7}" for lang in (*LANGS, "all")) + "   baseline")
     for kind in benign_kinds:
         cells = []
@@ -232,7 +232,7 @@ def throughput(n: int) -> None:
     texts = texts[:n]
     words = np.mean([len(t.split()) for t in texts])
     print(
-        f"\n5. Throughput and memory ({n} comments of our set, mean {words:.0f} words; "
+        f"\n6. Throughput and memory ({n} comments of our set, mean {words:.0f} words; "
         f"{os.cpu_count()} cores)"
     )
     score_all(texts[:8])

@@ -30,13 +30,13 @@ DEMO_CONTENT = Path(__file__).parents[2] / "articles" / "demo_content" / "conten
 LANGS = ("en", "de", "es", "ru", "ar")
 SEED = 20260
 E5_C = 3.0
-CHAR_C = 3.0
+CHAR_C = 10.0  # chosen on the splits: see HEAD.md
 STACK_C = 1.0
 LABELLED_WEIGHT = 3.0  # our set is small beside the insults data, and multilingual
 CHAR_CATEGORIES = ("toxicity", "insult", "spam")
 # How much an example of our set counts in a category's stacker against one of the insults
 # data: little for insult, so that our set does not pull away from the real comments there.
-STACK_WEIGHTS = {"insult": 1.0}
+STACK_WEIGHTS = {"insult": 0.5}
 SPAM_ONLY = [features.STACK_FEATURES.index("links"), features.STACK_FEATURES.index("money")]
 HOLD_NEWS = 0.05  # the issue's target for the held-out split
 HOLD_ACCEPTABLE = 0.075
