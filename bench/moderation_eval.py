@@ -171,7 +171,13 @@ def tables_heldout(baseline: Baseline | None) -> None:
         )
 
     print("\n3. Acceptable comments held (risk >= 0.5), by kind; target: benign_news <= 5 %")
-    benign_kinds = ("benign_news", "benign_heated", "benign_condemning_quote", "benign", "benign_topical")
+    benign_kinds = (
+        "benign_news",
+        "benign_heated",
+        "benign_condemning_quote",
+        "benign",
+        "benign_topical",
+    )
     print(f"   {'kind':<25}" + "".join(f"{lang:>7}" for lang in (*LANGS, "all")) + "   baseline")
     for kind in benign_kinds:
         cells = []
