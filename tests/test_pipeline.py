@@ -170,6 +170,13 @@ def test_a_hanging_scorer_never_delays_a_post_beyond_the_budget(
     ]
     assert DBTaskResult.objects.filter(args_kwargs__args=[comment_id]).exists()
 
+    # Once the scorer answers (in the background), a harmless comment is published.
+    scorer.delay = 0
+    tasks.score_comment.call(comment_id)
+    assert Comment.objects.get(pk=comment_id).status == "published"
+    entry = AuditEntry.objects.get(comment_id=comment_id)
+    assert (entry.action, entry.after) == ("scorer.publish", {"status": "published"})
+
 
 def test_a_site_can_turn_the_scorer_off(client, scorer, django_capture_on_commit_callbacks):
     site = SiteFactory.create()

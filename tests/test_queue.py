@@ -414,7 +414,7 @@ def test_bulk_refuses_the_whole_batch_when_one_comment_is_another_sites(
     assert not AuditEntry.objects.exists()
 
 
-def test_the_riskiest_comment_comes_first_and_reports_add_to_risk(site, moderator):
+def test_the_riskiest_comment_comes_first_and_each_report_adds_a_quarter(site, moderator):
     mild, nasty, worst = (
         held("news", t, author=a) for t, a in [("m", "M"), ("n", "N"), ("w", "W")]
     )
@@ -426,7 +426,7 @@ def test_the_riskiest_comment_comes_first_and_reports_add_to_risk(site, moderato
     for n in range(2):
         Report.objects.create(comment=reported, reason="insult", reader_key=f"r:{n}")
 
-    assert queue_ids(moderator) == [reported.pk, nasty.pk, worst.pk, mild.pk]
+    assert queue_ids(moderator) == [nasty.pk, worst.pk, reported.pk, mild.pk]
     tabs = {tab: count for tab, _label, count, _url in moderator.get(QUEUE).context["tabs"]}
     assert tabs == {"all": 4, "held": 3, "reported": 1, "shadow": 0}
 

@@ -8,6 +8,7 @@ hold only the risky score synchronously, within the policy's time budget.
 
 import concurrent.futures
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -65,6 +66,7 @@ class Verdict:
     score: Score | None = None
     score_later: bool = False  # publish now, score in the background
     by_rules: bool = False
+    timed_out: bool = False
 
     @property
     def publish(self) -> bool:
@@ -149,7 +151,9 @@ def _screen_unbanned(submission: Submission) -> Verdict:
     if site.moderation == Site.Moderation.PRE_RISKY and scored:
         score = score_within_budget(policy, submission.body)
         if score is None:
-            return Verdict("hold", [_("the scorer did not answer in time")], score_later=True)
+            return Verdict(
+                "hold", [_("the scorer did not answer in time")], score_later=True, timed_out=True
+            )
         return decide(policy, score)
     return Verdict("publish", score_later=scored)
 
@@ -212,6 +216,8 @@ def record(comment_id: int, verdict: Verdict) -> None:
 def _source(verdict: Verdict) -> str:
     if verdict.by_rules:
         return Assessment.Source.RULES
+    if verdict.timed_out:
+        return Assessment.Source.TIMED_OUT
     return verdict.score.source if verdict.score else Assessment.Source.WAITING
 
 
@@ -227,3 +233,20 @@ def status_for_author(comment: "Comment") -> str:
     if Assessment.objects.filter(comment_id=comment.pk, shadow=True).exists():
         return "published"
     return "pending"
+
+
+def warm_scorer_in_background() -> None:
+    """Load the scorer while the app process starts, where a site scores before publishing:
+    loading takes longer than the time budget, and the first readers' comments would all
+    wait for a moderator."""
+
+    def warm() -> None:
+        try:
+            sites = Site.objects.filter(moderation=Site.Moderation.PRE_RISKY)
+            for site in sites:
+                if policy_for(site).use_scorer:
+                    scorer_for(policy_for(site)).score(["warm-up"])
+        except Exception:  # a database not migrated yet, say: the first post loads it then
+            log.exception("could not warm up the scorer")
+
+    threading.Thread(target=warm, name="parley-warm-scorer", daemon=True).start()

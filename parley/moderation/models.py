@@ -56,6 +56,9 @@ class Assessment(models.Model):
         LOCAL = "local", _("Local scorer")
         HOSTED = "hosted", _("Hosted scorer")
         RULES = "rules", _("Rules only")
+        # Held because the scorer did not answer within the budget: the background score
+        # publishes it if it is harmless.
+        TIMED_OUT = "timeout", _("Scorer too slow")
 
     comment = models.OneToOneField(
         Comment, on_delete=models.CASCADE, primary_key=True, related_name="assessment"

@@ -13,8 +13,9 @@ from .models import Assessment
 
 @task()
 def score_comment(comment_id: int) -> None:
-    """Score a comment that was published (or held) without waiting for the scorer; a
-    published one that the site's thresholds would hold is taken down for review."""
+    """Score a comment that was published (or held) without waiting for the scorer: a
+    published one that the site's thresholds would hold is taken down for review, and one
+    held only because the scorer was too slow is published if it is harmless."""
     comment = Comment.objects.select_related("thread__site").filter(pk=comment_id).first()
     if comment is None:
         return
@@ -26,13 +27,22 @@ def score_comment(comment_id: int) -> None:
             Comment.objects.select_for_update().select_related("thread__site").get(pk=comment_id)
         )
         assessment, _created = Assessment.objects.get_or_create(comment=comment)
+        timed_out = assessment.source == Assessment.Source.TIMED_OUT
         assessment.scores, assessment.risk, assessment.lang = score.scores, score.risk, score.lang
         assessment.reasons = [*assessment.reasons, *score.reasons]
         if assessment.source != Assessment.Source.RULES:  # the rule still explains the hold
             assessment.source = score.source
         assessment.scored_at = timezone.now()
         assessment.save()
-        if comment.status == Comment.Status.PUBLISHED and not verdict.publish:
+        if timed_out and comment.status == Comment.Status.PENDING and verdict.publish:
+            audit.apply_decision(
+                comment,
+                Comment.Status.PUBLISHED,
+                actor=None,
+                action="scorer.publish",
+                note=_("published once the scorer answered"),
+            )
+        elif comment.status == Comment.Status.PUBLISHED and not verdict.publish:
             audit.apply_decision(
                 comment,
                 Comment.Status.PENDING if verdict.action == "hold" else Comment.Status.SPAM,

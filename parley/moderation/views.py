@@ -175,13 +175,18 @@ def _open_report_count() -> Subquery:
     return Subquery(open_reports, output_field=IntegerField())
 
 
+REPORT_WEIGHT = 0.25
+
+
 def queue_base(sites: QuerySet[Site], filters: QueueFilters) -> QuerySet[Comment]:
     """Comments waiting for a moderator on these sites, under the filters other than the tab."""
     comments = Comment.objects.filter(thread__site__in=sites).annotate(
         open_reports=Coalesce(_open_report_count(), 0),
         risk=Coalesce(F("assessment__risk"), Value(0.0)),
     )
-    comments = comments.annotate(rank=F("risk") + F("open_reports"))
+    # Each open report weighs a quarter: three readers' reports rank a harmless-looking
+    # comment with the risky ones, one report does not push it above a 0.99 insult.
+    comments = comments.annotate(rank=F("risk") + F("open_reports") * Value(REPORT_WEIGHT))
     if filters.site:
         comments = comments.filter(thread__site__name=filters.site)
     if filters.lang:
