@@ -8,6 +8,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from parley.articles.demo import seed_demo
 from parley.comments.models import Comment
+from parley.sites.models import Site
 from tests.browser.axe import serious_violations
 from tests.browser.conftest import post_without_waiting
 from tests.browser.hostpage import SELECT_TEXT
@@ -146,6 +147,7 @@ def checked_page(browser: Browser, live_server, transactional_db, settings) -> I
     """JavaScript on, only so that axe-core itself can run in the page."""
     settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
     seed_demo()
+    post_without_waiting("demo")
     context = browser.new_context(base_url=live_server.url)
     yield context.new_page()
     context.close()
@@ -184,6 +186,33 @@ def test_with_javascript_on_the_widget_takes_over_without_fetching_the_thread(
     assert "Loading comments" not in thread.inner_text()
     assert not [url for url in asked if "/fragments/thread" in url]
     assert any("/embed.js" in url for url in asked)
+
+
+def test_on_parleys_own_page_a_held_comment_stays_with_its_author_after_a_reload(
+    checked_page: Page, browser: Browser, live_server
+):
+    """The widget takes over the server-rendered thread; the next visit is rendered by the
+    server again, which knows the reader by the first-party cookie the widget kept."""
+    Site.objects.filter(name="demo").update(moderation=Site.Moderation.PRE)
+    page = checked_page
+    page.goto(ARTICLE)
+    thread = page.locator("#parley-thread")
+    thread.get_by_role("textbox", name="Comment", exact=True).fill("Please approve me.")
+    thread.get_by_role("textbox", name="Name").fill("Quiet Reader")
+    thread.get_by_role("button", name="Post comment").click()
+    mine = thread.locator(".parley-comment", has_text="Please approve me.")
+    expect(mine).to_contain_text("Awaiting moderation")
+
+    page.reload()
+    expect(mine).to_contain_text("Awaiting moderation")
+
+    stranger = browser.new_context(base_url=live_server.url).new_page()
+    stranger.goto(ARTICLE)
+    expect(
+        stranger.locator("#parley-thread").get_by_role("heading", name="80 comments")
+    ).to_be_visible()
+    expect(stranger.get_by_text("Please approve me.")).to_have_count(0)
+    stranger.context.close()
 
 
 def reach_the_article_end(page: Page) -> None:

@@ -175,7 +175,9 @@ async function call(method, path, json, token, asReader) {
   if (token) headers.Authorization = "Bearer " + token;
   let response;
   try {
-    response = await fetch(BASE + path, { method, headers, body: json && JSON.stringify(json), credentials: "omit" });
+    // On Parley's own pages the reader cookie is first-party: keep it, so that the page
+    // rendered on the next visit knows the reader (and shows them their held comments).
+    response = await fetch(BASE + path, { method, headers, body: json && JSON.stringify(json), credentials: BASE === location.origin ? "same-origin" : "omit" });
   } catch {
     throw { message: t("offline"), status: 0 };
   }
