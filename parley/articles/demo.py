@@ -20,7 +20,7 @@ from parley.comments.actions import (
 )
 from parley.comments.models import Comment, Thread
 from parley.core.markdown import render_markdown
-from parley.core.readers import Actor
+from parley.core.readers import Actor, hash_ip
 from parley.moderation import gate
 from parley.moderation.models import Report
 from parley.sites.models import Site
@@ -85,7 +85,12 @@ def _seed_site(content: dict[str, Any]) -> Site:
 def _seed_for_moderators(thread: Thread, spec: dict[str, Any], published_at: Any) -> None:
     """Comments for the moderator queue: scored by the real scorer and held by the site's
     policy like any reader's, or published and then reported by readers."""
-    actor = Actor(reader_key=f"demo:{spec['author']}", reader_token="", ip_hash="demo")
+    # Each author has an address of their own, so a ban on one is not a ban on all.
+    actor = Actor(
+        reader_key=f"demo:{spec['author']}",
+        reader_token="",
+        ip_hash=hash_ip(f"demo:{spec['author']}"),
+    )
     draft = Draft(
         site=thread.site.name,
         uri=thread.uri,

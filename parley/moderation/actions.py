@@ -13,6 +13,7 @@ from . import audit, gate
 from .models import Assessment, Report
 
 MAX_NOTE_LENGTH = 1000
+REPORTS_PER_ADDRESS = 2
 
 
 def check_report_comment(
@@ -40,11 +41,15 @@ def check_report_comment(
             if comment.status != comment.Status.PUBLISHED:
                 raise Conflict(_("Only published comments can be reported."))
             enforce_actor_limits(actor, "comment.report", site=comment.thread.site.name)
-            # One open report per comment and address: a moderator needs it once, and a
-            # reader who drops the cookie must not fill the queue with copies.
-            if Report.objects.filter(
-                comment=comment, ip_hash=actor.ip_hash, resolved_at__isnull=True
-            ).exists():
+            # Readers behind one office or mobile network share an address, so it may send
+            # a second report, but not enough to hold a comment alone (reports_to_hold is 3
+            # by default), however often it drops the cookie.
+            if (
+                Report.objects.filter(
+                    comment=comment, ip_hash=actor.ip_hash, resolved_at__isnull=True
+                ).count()
+                >= REPORTS_PER_ADDRESS
+            ):
                 raise IntegrityError
             report = Report.objects.create(
                 comment=comment,

@@ -111,7 +111,8 @@ def bans_for(submission: Submission) -> list[Ban]:
 def refuse_banned(ban: Ban) -> Banned:
     if ban.expires_at is None:
         return Banned(_("You can no longer comment here: a moderator has banned you."))
-    until = formats.date_format(timezone.localtime(ban.expires_at), "DATETIME_FORMAT")
+    # The zone is named: a reader elsewhere must not misread the hour.
+    until = formats.date_format(timezone.localtime(ban.expires_at), "j M Y, H:i T")
     return Banned(
         _("You cannot comment here until %(until)s: a moderator has banned you.") % {"until": until}
     )

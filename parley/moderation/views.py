@@ -68,6 +68,10 @@ ACTION_LABELS = {
     "ban": gettext_lazy("Banned the author"),
     "ban.lift": gettext_lazy("Lifted a ban"),
     "note": gettext_lazy("Added a note"),
+    "scorer.hold": gettext_lazy("Held by the scorer"),
+    "scorer.spam": gettext_lazy("Filed as spam by the scorer"),
+    "scorer.publish": gettext_lazy("Published once the scorer answered"),
+    "reports.hold": gettext_lazy("Held after reader reports"),
 }
 DONE_MESSAGES = {
     "approve": gettext_lazy("Approved comment by %(name)s."),

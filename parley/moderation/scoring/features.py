@@ -277,7 +277,17 @@ def cheap_columns(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 
 def detect_lang(text: str) -> str:
+    """One of the languages the scorer was trained on and Parley speaks: among all of
+    py3langid's, a short Spanish insult came out French and spaced letters Occitan."""
     import py3langid
 
+    global _lang_set
+    if not _lang_set:
+        py3langid.set_languages(list(SCORED_LANGUAGES))
+        _lang_set = True
     lang, _prob = py3langid.classify(clean(text)[:2000])
     return str(lang)
+
+
+SCORED_LANGUAGES = ("en", "de", "es", "ru", "ar")
+_lang_set = False
