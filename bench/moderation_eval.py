@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import json
 import os
 import resource
 import sys
@@ -47,7 +46,6 @@ THRESHOLD = 0.5  # Policy.hold_threshold's default
 SPAM_THRESHOLD = 0.9  # Policy.spam_threshold's default
 LANGS = ("en", "de", "es", "ru", "ar")
 BATCH = 32
-DEMO_CONTENT = REPO / "parley" / "articles" / "demo_content" / "content.json"
 
 
 def log(msg: str) -> None:
@@ -202,16 +200,7 @@ def table_demo() -> None:
     """A check outside the labelled set: the demo newsroom's discussion is civil, analytical
     talk about a war (bridgeheads, artillery, drones) in four languages; none of it should
     wait for a moderator."""
-    content = json.loads(DEMO_CONTENT.read_text(encoding="utf-8"))
-    texts: list[str] = []
-
-    def walk(comments: list[dict]) -> None:
-        for comment in comments:
-            texts.append(comment["body"])
-            walk(comment.get("replies", []))
-
-    for article in content["articles"]:
-        walk(article["comments"])
+    texts = [example.text for example in train.load_demo_discussion()]
     risk = score_all(texts)[:, [CATEGORIES.index(n) for n in CATEGORIES if n != "spam"]]
     held = risk.max(axis=1) >= THRESHOLD
     print("\n5. The demo discussion (civil comments on a war analysis, not in any training set)")

@@ -27,6 +27,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from live_latency import free_port_pair  # bench/ is on the path when run as a script
+
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 BODIES = [
@@ -37,16 +39,6 @@ BODIES = [
     "Excelente análisis, aunque falta la opinión de los vecinos del barrio.",
     "Спасибо за статью, но хотелось бы больше данных о расходах.",  # noqa: RUF001
 ]
-
-
-def free_port_pair() -> int:
-    while True:
-        with socket.socket() as s:
-            s.bind((HOST, 0))
-            port = s.getsockname()[1]
-        with socket.socket() as s, contextlib.suppress(OSError):
-            s.bind((HOST, port + 1))
-            return port
 
 
 def wait_until_up(port: int, deadline: float) -> None:

@@ -7,21 +7,18 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import pytest
 from pytest_socket import disable_socket, enable_socket
 
-import parley
 from parley.moderation.models import Policy, SiteHead
-from parley.moderation.scoring import CATEGORIES, Score, features, local, scorer_for
+from parley.moderation.scoring import CATEGORIES, Score, features, local, scorer_for, train
 from parley.moderation.scoring.head import SHIPPED, Head
 from parley.moderation.scoring.hosted import HostedScorer
 from parley.moderation.scoring.local import LocalScorer, local_scorer
 from tests.factories import SiteFactory
 
-DEMO_CONTENT = Path(parley.__file__).parent / "articles" / "demo_content" / "content.json"
 INSULT = "You are a pathetic idiot, nobody cares about your stupid opinion, just shut up."
 BENIGN = "Thanks for the clear report on the council budget, the chart on page two helped."
 NEWS = [
@@ -60,16 +57,7 @@ def test_scores_with_the_network_unavailable():
 def test_civil_talk_about_a_war_is_not_held():
     """The demo discussion, in four languages, is analytical talk about a war, and written
     apart from the training set: a violent topic is not abuse."""
-    content = json.loads(DEMO_CONTENT.read_text(encoding="utf-8"))
-    texts: list[str] = []
-
-    def walk(comments: list[dict]) -> None:
-        for comment in comments:
-            texts.append(comment["body"])
-            walk(comment.get("replies", []))
-
-    for article in content["articles"]:
-        walk(article["comments"])
+    texts = [example.text for example in train.load_demo_discussion()]
     held = [
         text[:60] for text, result in zip(texts, scores(texts), strict=True) if result.risk >= 0.5
     ]

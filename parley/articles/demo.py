@@ -82,9 +82,7 @@ def _seed_site(content: dict[str, Any]) -> Site:
     return site
 
 
-def _seed_for_moderators(thread: Thread, spec: dict[str, Any], published_at: Any) -> None:
-    """Comments for the moderator queue: scored by the real scorer and held by the site's
-    policy like any reader's, or published and then reported by readers."""
+def _author_and_draft(thread: Thread, spec: dict[str, Any]) -> tuple[Actor, Draft]:
     # Each author has an address of their own, so a ban on one is not a ban on all.
     actor = Actor(
         reader_key=f"demo:{spec['author']}",
@@ -97,7 +95,16 @@ def _seed_for_moderators(thread: Thread, spec: dict[str, Any], published_at: Any
         body=spec["body"],
         author_name=spec["author"],
         author_email=spec.get("email", ""),
+        author_url=spec.get("url", ""),
+        quote=spec.get("quote", ""),
     )
+    return actor, draft
+
+
+def _seed_for_moderators(thread: Thread, spec: dict[str, Any], published_at: Any) -> None:
+    """Comments for the moderator queue: scored by the real scorer and held by the site's
+    policy like any reader's, or published and then reported by readers."""
+    actor, draft = _author_and_draft(thread, spec)
     policy = gate.policy_for(thread.site)
     score = gate.scorer_for(policy).score([draft.body])[0]
     verdict = gate.decide(policy, score)
@@ -122,16 +129,7 @@ def _seed_for_moderators(thread: Thread, spec: dict[str, Any], published_at: Any
 def _seed_comment(
     thread: Thread, parent: Comment | None, spec: dict[str, Any], published_at: Any
 ) -> None:
-    actor = Actor(reader_key=f"demo:{spec['author']}", reader_token="", ip_hash="")
-    draft = Draft(
-        site=thread.site.name,
-        uri=thread.uri,
-        body=spec["body"],
-        author_name=spec["author"],
-        author_email=spec.get("email", ""),
-        author_url=spec.get("url", ""),
-        quote=spec.get("quote", ""),
-    )
+    actor, draft = _author_and_draft(thread, spec)
     created_at = published_at + timedelta(minutes=spec["minutes_after"])
     comment = do_post_comment(
         actor,

@@ -322,7 +322,7 @@ def fit_head(data: Prepared, meta: dict[str, Any]) -> Head:
         if name in CHAR_CATEGORIES:
             k = CHAR_CATEGORIES.index(name)
             char_c, char_coef[k], char_intercept[k] = char_head(ours_rows, ours_y)
-        stack = np.column_stack(
+        inputs = np.column_stack(
             [
                 e5_ins,
                 e5_c,
@@ -333,7 +333,8 @@ def fit_head(data: Prepared, meta: dict[str, Any]) -> Head:
                 data.links,
                 data.money,
             ]
-        )[all_rows]
+        )
+        stack = inputs[all_rows]
         if name != "spam":
             # Links and offers say spam, not abuse: left to the abuse stackers they learn
             # that a link makes an insult milder (our spam examples are not toxic).
@@ -347,18 +348,7 @@ def fit_head(data: Prepared, meta: dict[str, Any]) -> Head:
         platt = _lr(100.0, False).fit(z, all_y[mine])
         a, b = float(platt.coef_[0, 0]), float(platt.intercept_[0])
         stack_coef[c], stack_intercept[c] = a * s.coef_[0], a * s.intercept_[0] + b
-        ours_stack[name] = np.column_stack(  # the zeroed columns have zero weight anyway
-            [
-                e5_ins,
-                e5_c,
-                char_ins,
-                char_c,
-                data.profanity_check,
-                data.lexicon,
-                data.links,
-                data.money,
-            ]
-        )[ours]
+        ours_stack[name] = inputs[ours]  # the zeroed columns have zero weight anyway
         log.info("%s: stacker %s %+.2f", name, np.round(stack_coef[c], 2), stack_intercept[c])
     shift = _hold_shift([data.examples[i] for i in ours], ours_stack, stack_coef, stack_intercept)
     for c, name in enumerate(CATEGORIES):
