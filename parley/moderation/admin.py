@@ -32,10 +32,13 @@ class PolicyForm(forms.ModelForm):
             "flood_comments",
             "flood_window_seconds",
             "reports_to_hold",
+            "use_scorer",
             "hosted_scorer_url",
             "hosted_scorer_key",
             "scorer_budget_ms",
         ]
+        # A secret for another service: masked on screen (and kept when left as it is).
+        widgets = {"hosted_scorer_key": forms.PasswordInput(render_value=True)}
 
     def clean_blocked_networks(self) -> str:
         text: str = self.cleaned_data["blocked_networks"]
