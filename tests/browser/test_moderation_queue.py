@@ -83,6 +83,9 @@ def test_moderator_clears_the_queue_by_keyboard_and_the_ban_holds(page: Page):
     expect(dialog).to_be_hidden()
     expect(page.locator("#mq-status")).to_have_text(re.compile(r"^Banned Cy until .+"))
     expect(page.get_by_text("Nothing left on this page.")).to_be_focused()
+    tabs = page.get_by_role("navigation", name="Which comments")
+    expect(tabs.get_by_role("link", name=re.compile(r"^Held"))).to_have_text(re.compile(r"0$"))
+    expect(tabs.get_by_role("link", name=re.compile(r"^All"))).to_have_text(re.compile(r"0$"))
 
     assert [Comment.objects.get(pk=c.pk).status for c in (fine, rude, banned)] == [
         "published",

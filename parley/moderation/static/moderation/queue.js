@@ -32,7 +32,15 @@
     window.setTimeout(function () { status.textContent = message; }, 50);
   }
 
+  // The tabs' counts follow what leaves the list; shadow-held comments are not in "all".
+  function countDown(tab) {
+    var count = document.querySelector('.mq-tabs [data-tab="' + tab + '"] .mq-count');
+    if (count) count.textContent = Math.max(0, parseInt(count.textContent, 10) - 1);
+  }
+
   function removeItem(item) {
+    countDown(item.dataset.tab);
+    if (item.dataset.tab !== "shadow") countDown("all");
     var all = items();
     var index = all.indexOf(item);
     var next = all[index + 1] || all[index - 1] || null;
