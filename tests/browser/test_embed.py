@@ -3,14 +3,13 @@
 import gzip
 import json
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Literal
 
 import pytest
 from django.test import Client
 from django.utils import timezone
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from parley.comments.models import Comment, Thread, Vote
 from parley.comments.reads import single_comment_json
@@ -19,46 +18,10 @@ from parley.sites.models import Site
 from tests.factories import SiteFactory, ThreadFactory, post_comment
 
 from .axe import serious_violations
-from .conftest import post_without_waiting
-from .hostpage import SELECT_TEXT, STREAM_PATH, HostPage, article_html, host_page
+from .conftest import STORY_URI
+from .hostpage import SELECT_TEXT, STREAM_PATH, HostPage, article_html
 
-URI = "/story/"
-
-
-@pytest.fixture
-def host() -> Iterator[HostPage]:
-    with host_page() as page:
-        yield page
-
-
-@pytest.fixture
-def parley_url(live_server, transactional_db, settings) -> str:
-    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
-    return live_server.url
-
-
-@pytest.fixture
-def site(host: HostPage, parley_url: str) -> Site:
-    site = SiteFactory.create(origins=[host.origin])
-    post_without_waiting(site.name)
-    return site
-
-
-@pytest.fixture
-def thread(site: Site) -> Thread:
-    return ThreadFactory.create(site=site, uri=URI)
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context()
-    yield context
-    context.close()
-
-
-@pytest.fixture
-def page(context: BrowserContext) -> Page:
-    return context.new_page()
+URI = STORY_URI
 
 
 def open_story(page: Page, host: HostPage, parley_url: str, **options: str) -> Page:

@@ -1,63 +1,25 @@
 """What a reader of the embedded widget sees of moderation: their held comment, a report
 that is a legal notice, a ban, and the signals the comment box sends for the bot checks."""
 
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from django.db import transaction
 from django.utils import timezone
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from parley.comments.actions import do_set_status
-from parley.comments.models import Comment, Thread
+from parley.comments.models import Comment
 from parley.moderation import gate
 from parley.moderation.models import Ban, Report
 from parley.sites.models import Site
-from tests.factories import SiteFactory, ThreadFactory, post_comment
+from tests.factories import ThreadFactory, post_comment
 
 from .axe import serious_violations
-from .conftest import post_without_waiting
-from .hostpage import HostPage, article_html, host_page
+from .conftest import STORY_URI
+from .hostpage import HostPage, article_html
 
-URI = "/story/"
+URI = STORY_URI
 MARKER = "Awaiting moderation"
-
-
-@pytest.fixture
-def host() -> Iterator[HostPage]:
-    with host_page() as page:
-        yield page
-
-
-@pytest.fixture
-def parley_url(live_server, transactional_db, settings) -> str:
-    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
-    return live_server.url
-
-
-@pytest.fixture
-def site(host: HostPage, parley_url: str) -> Site:
-    site = SiteFactory.create(origins=[host.origin])
-    post_without_waiting(site.name)
-    return site
-
-
-@pytest.fixture
-def thread(site: Site) -> Thread:
-    return ThreadFactory.create(site=site, uri=URI)
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context()
-    yield context
-    context.close()
-
-
-@pytest.fixture
-def page(context: BrowserContext) -> Page:
-    return context.new_page()
 
 
 def open_story(page: Page, host: HostPage, parley_url: str) -> Page:

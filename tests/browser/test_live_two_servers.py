@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, expect
 
-from .hostpage import HostPage, article_html, host_page
+from .hostpage import HostPage, article_html
 
 pytestmark = pytest.mark.slow
 
@@ -38,12 +38,6 @@ def _wait_for(port: int) -> None:
             return
         time.sleep(0.1)
     raise RuntimeError(f"nothing listens on {port}")
-
-
-@pytest.fixture
-def host() -> Iterator[HostPage]:
-    with host_page() as page:
-        yield page
 
 
 @pytest.fixture
