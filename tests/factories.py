@@ -1,10 +1,12 @@
 """Minimal valid objects; comments go through the real write actions so counters stay true."""
 
+from datetime import timedelta
 from typing import Any
 
 import factory
 from django.utils import timezone
 
+from parley.articles.models import Article
 from parley.comments.actions import Draft, do_post_comment
 from parley.comments.models import Comment, Thread
 from parley.core.markdown import render_markdown
@@ -21,6 +23,18 @@ class SiteFactory(factory.django.DjangoModelFactory[Site]):
     title = "The News"
     domains = factory.LazyFunction(lambda: ["127.0.0.1", "news.example"])
     origins = factory.LazyFunction(lambda: ["https://blog.example"])
+
+
+class ArticleFactory(factory.django.DjangoModelFactory[Article]):
+    class Meta:
+        model = Article
+
+    site = factory.SubFactory(SiteFactory)
+    slug = "river"
+    headline = "The river"
+    author_name = "Ed Itor"
+    body = "Para one.\n\nTwo."
+    published_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=1))
 
 
 class ThreadFactory(factory.django.DjangoModelFactory[Thread]):

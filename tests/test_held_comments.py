@@ -11,7 +11,6 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from parley.articles.models import Article
 from parley.comments.actions import do_set_status
 from parley.comments.models import Comment, Thread
 from parley.core.readers import READER_COOKIE, mint_reader_token, reader_key_from_token
@@ -19,7 +18,7 @@ from parley.moderation import gate
 from parley.moderation.models import Assessment, Ban
 from parley.sites.models import Site
 from tests.conftest import ApiClient
-from tests.factories import SiteFactory, ThreadFactory, post_comment
+from tests.factories import ArticleFactory, SiteFactory, ThreadFactory, post_comment
 
 pytestmark = pytest.mark.django_db
 
@@ -130,7 +129,7 @@ def test_a_held_reply_shows_under_its_parent_for_its_author(thread, author, stra
 
 
 def test_the_page_without_javascript_shows_the_author_their_held_comment(author, stranger):
-    article = make_article()
+    article = ArticleFactory.create()
     thread = ThreadFactory.create(site=article.site, uri=article.uri)
     held(thread, author, "Seen by me only.")
 
@@ -330,19 +329,8 @@ def test_a_comment_held_after_the_authors_last_read_shows_on_the_next(
 # --- form signals -------------------------------------------------------------------------
 
 
-def make_article() -> Article:
-    return Article.objects.create(
-        site=SiteFactory.create(),
-        slug="river",
-        headline="The river",
-        author_name="Ed Itor",
-        body="Para one.",
-        published_at=timezone.now() - timedelta(hours=1),
-    )
-
-
 def test_the_page_form_carries_a_fresh_token_and_a_field_for_bots_only(client):
-    article = make_article()
+    article = ArticleFactory.create()
 
     html = client.get(article.uri).content.decode()
 
@@ -376,7 +364,7 @@ def test_the_fragment_brings_a_token_minted_for_each_response(
 
 
 def test_the_page_forms_signals_reach_the_moderation_gate(client, monkeypatch):
-    article = make_article()
+    article = ArticleFactory.create()
     seen: list[gate.Submission] = []
     screen = gate.screen
 
@@ -424,7 +412,7 @@ def test_a_banned_reader_is_refused_with_the_reason(thread, author):
 
 
 def test_a_banned_reader_sees_why_in_the_comment_box_without_javascript(author):
-    article = make_article()
+    article = ArticleFactory.create()
     ban(author)
 
     response = author.post(
@@ -441,7 +429,7 @@ def test_a_banned_reader_sees_why_in_the_comment_box_without_javascript(author):
 
 
 def test_a_held_post_without_javascript_thanks_and_shows_it_to_its_author(client):
-    article = make_article()
+    article = ArticleFactory.create()
     Site.objects.filter(name="news").update(moderation=Site.Moderation.PRE)
 
     response = client.post(
@@ -458,7 +446,7 @@ def test_a_held_post_without_javascript_thanks_and_shows_it_to_its_author(client
 
 
 def test_a_shadow_banned_poster_without_javascript_is_told_it_is_published(client):
-    article = make_article()
+    article = ArticleFactory.create()
     client.get(article.uri)  # the reader cookie comes with the first post
     client.post(
         "/comments/post",

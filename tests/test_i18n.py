@@ -8,7 +8,6 @@ import struct
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +15,12 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
-from django.utils import timezone, translation
+from django.utils import translation
 
 import parley
-from parley.articles.models import Article
 from parley.embed.bundle import ASSETS
 from parley.embed.strings import widget_strings
-from tests.factories import SiteFactory, ThreadFactory, post_comment
+from tests.factories import ArticleFactory, SiteFactory, ThreadFactory, post_comment
 
 LOCALE_DIR = Path(parley.__file__).parent / "locale"
 LANGUAGES = ["de", "es", "ru", "ar"]
@@ -267,14 +265,7 @@ def test_the_thread_fragment_speaks_the_embedding_pages_language(client):
 
 @pytest.mark.django_db
 def test_a_page_follows_the_browsers_language(client):
-    article = Article.objects.create(
-        site=SiteFactory.create(),
-        slug="river",
-        headline="The river",
-        author_name="Ed Itor",
-        body="Para one.",
-        published_at=timezone.now() - timedelta(hours=1),
-    )
+    article = ArticleFactory.create()
     ThreadFactory.create(site=article.site, uri=article.uri)
 
     html = client.get(article.uri, HTTP_ACCEPT_LANGUAGE="ru").content.decode()

@@ -1,25 +1,20 @@
 """Parley's own pages: front page, article, feed, fragment, avatars."""
 
 import io
-from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
 from parley.articles.images import make_renditions
-from parley.articles.models import Article, Figure
-from tests.factories import SiteFactory, ThreadFactory, post_comment
+from parley.articles.models import Figure
+from tests.factories import ArticleFactory, SiteFactory, ThreadFactory, post_comment
 
 pytestmark = pytest.mark.django_db
 
 
-def make_article(slug="river", published=True, **fields):
-    when = timezone.now() - timedelta(hours=1) if published else None
-    defaults = {"headline": "The river", "author_name": "Ed Itor", "body": "Para one.\n\nTwo."}
-    return Article.objects.create(
-        site=SiteFactory.create(), slug=slug, published_at=when, **(defaults | fields)
-    )
+def make_article(published=True, **fields):
+    return ArticleFactory.create(**fields, **({} if published else {"published_at": None}))
 
 
 def test_front_page_lists_published_articles_with_comment_counts(client):

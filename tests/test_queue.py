@@ -9,11 +9,10 @@ from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from parley.articles.models import Article
 from parley.comments.models import Comment
 from parley.moderation.models import Assessment, AuditEntry, Ban, Label, Note, Report
 from tests.conftest import ApiClient
-from tests.factories import SiteFactory, ThreadFactory, post_comment
+from tests.factories import ArticleFactory, SiteFactory, ThreadFactory, post_comment
 
 pytestmark = pytest.mark.django_db
 
@@ -500,14 +499,7 @@ def test_each_item_shows_what_a_moderator_needs(site, moderator):
 
 
 def test_a_comment_on_an_article_links_to_the_article_page(site, moderator):
-    article = Article.objects.create(
-        site=site,
-        slug="a-story",
-        headline="A story",
-        author_name="Ed",
-        body="Text.",
-        published_at=timezone.now(),
-    )
+    article = ArticleFactory.create(site=site, slug="a-story")
     post(ApiClient(), "news", "On the article.", uri=article.uri)
     response = moderator.get(QUEUE)
 
