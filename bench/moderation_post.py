@@ -69,6 +69,11 @@ def run_parley(parley: str, env: dict[str, str], *args: str) -> str:
     ).stdout
 
 
+def parley_python(parley: str, env: dict[str, str], code: str) -> str:
+    """Run Python code with Parley's settings and database, as `parley shell -c` does."""
+    return run_parley(parley, env, "shell", "--no-imports", "-c", code)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=100, help="posts per site")
@@ -83,15 +88,11 @@ def main() -> None:
         run_parley(args.parley_bin, env, "migrate", "--noinput")
         for site in ("scored", "unscored"):
             run_parley(args.parley_bin, env, "site", "add", site, "--domain", HOST)
-        run_parley(
+        parley_python(
             args.parley_bin,
             env,
-            "shell",
-            "--no-imports",
-            "-c",
             "from parley.sites.models import Site; from parley.moderation.gate import policy_for;"
-            "p = policy_for(Site.objects.get(name='unscored')); p.use_scorer = False; p.save();"
-            "policy_for(Site.objects.get(name='scored'))",
+            "p = policy_for(Site.objects.get(name='unscored')); p.use_scorer = False; p.save()",
         )
         port = free_port_pair()
         server = subprocess.Popen(
@@ -116,12 +117,9 @@ def main() -> None:
             scored = 0
             while time.monotonic() < deadline:
                 scored = int(
-                    run_parley(
+                    parley_python(
                         args.parley_bin,
                         env,
-                        "shell",
-                        "--no-imports",
-                        "-c",
                         "from parley.moderation.models import Assessment;"
                         "print(Assessment.objects.filter(comment__thread__site__name='scored',"
                         " scored_at__isnull=False).count())",

@@ -133,18 +133,17 @@ def screen(submission: Submission) -> Verdict:
 
 
 def _screen_unbanned(submission: Submission) -> Verdict:
-
     site = submission.site
     policy = policy_for(site)
+    scored = policy.use_scorer
     hits = rules.check_rules(policy, submission)
     reasons = [hit.reason for hit in hits]
     # Held by a rule, still scored: the score ranks the queue and adds its reasons.
     if any(hit.action == "spam" for hit in hits):
-        return Verdict("spam", reasons, by_rules=True, score_later=policy.use_scorer)
+        return Verdict("spam", reasons, by_rules=True, score_later=scored)
     if hits:
-        return Verdict("hold", reasons, by_rules=True, score_later=policy.use_scorer)
+        return Verdict("hold", reasons, by_rules=True, score_later=scored)
 
-    scored = policy.use_scorer
     if site.moderation == Site.Moderation.PRE:
         return Verdict("hold", [_("the site holds every comment for review")], score_later=scored)
     if site.moderation == Site.Moderation.PRE_FIRST and is_first_comment(submission):
@@ -245,8 +244,9 @@ def warm_scorer_in_background() -> None:
         try:
             sites = Site.objects.filter(moderation=Site.Moderation.PRE_RISKY)
             for site in sites:
-                if policy_for(site).use_scorer:
-                    scorer_for(policy_for(site)).score(["warm-up"])
+                policy = policy_for(site)
+                if policy.use_scorer:
+                    scorer_for(policy).score(["warm-up"])
         except Exception:  # a database not migrated yet, say: the first post loads it then
             log.exception("could not warm up the scorer")
 
