@@ -17,9 +17,9 @@ from parley.core.readers import Actor, enforce_actor_limits
 from parley.moderation import gate
 from parley.sites.models import Site
 
-from . import reads
+from . import reads, signals
 from .access import access_comment, access_site
-from .models import Comment, CommentRevision, Subscription, Thread, Vote
+from .models import Comment, CommentRevision, Thread, Vote
 
 _EDIT_SALT = "parley.comment.edit"
 MAX_QUOTE_LENGTH = 2000
@@ -178,7 +178,18 @@ def check_post_comment(actor: Actor, draft: Draft) -> Comment:
             actor, thread, parent, draft, body_html, status=STATUS_FOR_ACTION[verdict.action]
         )
         gate.record(comment.pk, verdict)
+        announce_new(comment, settled=not verdict.score_later, shadow=verdict.shadow)
         return comment
+
+
+def announce_new(comment: Comment, *, settled: bool, shadow: bool) -> None:
+    """Tell the other apps about a new comment, once its verdict is stored: a published one
+    only when settled (a post-moderated site's scorer has not yet had its say otherwise; the
+    score task announces it then), a held one to the moderators unless shadow-banned."""
+    if comment.status == Comment.Status.PUBLISHED and settled:
+        signals.comment_published.send(sender=Comment, comment=comment)
+    elif comment.status == Comment.Status.PENDING and not shadow:
+        signals.comment_held.send(sender=Comment, comment=comment)
 
 
 def do_post_comment(
@@ -251,6 +262,10 @@ def do_set_status(comment: Comment, status: str) -> None:
     if was_visible != comment.is_visible:
         _shift_visibility(comment, +1 if comment.is_visible else -1)
     _invalidate_on_commit(comment.thread)
+    if is_published:
+        signals.comment_published.send(sender=Comment, comment=comment)
+    elif status == Comment.Status.PENDING:
+        signals.comment_held.send(sender=Comment, comment=comment)
 
 
 def check_edit_comment(actor: Actor, comment_id: int, token: str, body: str) -> Comment:
@@ -401,34 +416,3 @@ def do_vote(comment: Comment, reader_key: str, value: int) -> None:
         upvotes=F("upvotes") + up, downvotes=F("downvotes") + down, score=F("score") + up - down
     )
     _invalidate_on_commit(comment.thread)
-
-
-def check_subscribe(actor: Actor, site_name: str, uri: str, email: str, kind: str) -> str:
-    """Record a "Notify of" request; return what the reader is told will happen."""
-    site = access_site(actor, site_name)
-    errors: dict[str, str] = {}
-    try:
-        validate_email(email)
-    except ValidationError:
-        errors["email"] = _("That is not an e-mail address.")
-    if kind not in Subscription.Kind.values:
-        errors["kind"] = _("Choose new follow-up comments or new replies to my comments.")
-    if not _is_page_path(uri):
-        errors["uri"] = _("A page path starts with / and has at most 500 characters.")
-    if errors:
-        raise Invalid(_("Please correct the marked fields."), fields=errors)
-    enforce_actor_limits(actor, "subscription.create", site=site.name)
-    with transaction.atomic(durable=True):
-        subscription, _created = Subscription.objects.get_or_create(
-            site=site,
-            uri=uri,
-            email=email.strip().lower(),
-            kind=kind,
-            defaults={"reader_key": actor.reader_key},
-        )
-    if subscription.confirmed_at is not None:
-        return _("You are already subscribed.")
-    return _(
-        "Saved. Before we send you anything, %(email)s gets an e-mail with a link to "
-        "confirm; nothing is sent if you do not confirm."
-    ) % {"email": subscription.email}

@@ -8,6 +8,7 @@ from parley.core.compressed import Compressed, serve_compressed
 from parley.core.readers import Actor, actor_for, remember_reader
 from parley.core.schemas import ERRORS
 from parley.moderation import gate
+from parley.notifications import subscriptions
 
 from . import reads
 from .access import access_comment, check_read_origin
@@ -15,7 +16,6 @@ from .actions import (
     check_delete_comment,
     check_edit_comment,
     check_post_comment,
-    check_subscribe,
     check_vote,
     edit_token_for,
     verify_edit_token,
@@ -168,6 +168,11 @@ def subscribe(
     request: HttpRequest, response: HttpResponse, data: SubscriptionIn
 ) -> Status[SubscriptionOut]:
     actor = actor_for(request)
-    message = check_subscribe(actor, data.site, data.uri, data.email, data.kind)
+    message = subscriptions.subscribe(
+        actor,
+        subscriptions.Request(
+            data.site, data.uri, data.email, data.kind, data.comment, data.delivery
+        ),
+    )
     remember_reader(request, response, actor)
     return Status(202, SubscriptionOut(message=message))

@@ -154,17 +154,32 @@ class Vote(models.Model):
 
 
 class Subscription(models.Model):
-    """A reader's "Notify of" request. Nothing is sent until the address is confirmed; the
-    confirmation e-mail and delivery belong to notifications (issue #6)."""
+    """A reader's "Notify of" request. Nothing is sent to a guest's address until it is
+    confirmed (double opt-in); a signed-in reader's is confirmed by their sign-in."""
 
     class Kind(models.TextChoices):
         THREAD = "thread", _("New follow-up comments")
         REPLIES = "replies", _("New replies to my comments")
+        COMMENT = "comment", _("New replies to one comment")
+
+    class Delivery(models.TextChoices):
+        INSTANT = "instant", _("At once")
+        DAILY = "daily", _("In a daily digest")
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="subscriptions")
     uri = models.CharField(max_length=500)
     email = models.EmailField()
     kind = models.CharField(max_length=10, choices=Kind)
+    # The comment whose replies a "comment" subscription follows.
+    comment = models.ForeignKey(
+        Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE
+    )
+    delivery = models.CharField(max_length=10, choices=Delivery, default=Delivery.INSTANT)
+    # The language the reader asked in: their e-mails are written in it.
+    lang = models.CharField(max_length=10, blank=True)
     reader_key = models.CharField(max_length=80)
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
@@ -172,9 +187,22 @@ class Subscription(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["site", "uri", "email", "kind"], name="subscription_once"
-            )
+                fields=["site", "uri", "email", "kind"],
+                condition=Q(comment__isnull=True),
+                name="subscription_once",
+            ),
+            models.UniqueConstraint(
+                fields=["email", "comment"],
+                condition=Q(comment__isnull=False),
+                name="subscription_to_comment_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="comment", comment__isnull=False)
+                | (~Q(kind="comment") & Q(comment__isnull=True)),
+                name="subscription_comment_matches_kind",
+            ),
         ]
+        indexes = [models.Index(fields=["email"], name="subscription_by_email")]
 
     def __str__(self) -> str:
         return f"{self.email}: {self.kind} on {self.uri}"

@@ -134,7 +134,13 @@ class SubscriptionIn(Schema):
     site: str = Field(max_length=50)
     uri: str = Field(max_length=500)
     email: str = Field(max_length=254)
-    kind: Literal["thread", "replies"]
+    kind: Literal["thread", "replies", "comment"]
+    comment: int | None = Field(
+        default=None, description='With kind "comment": the comment whose replies to follow'
+    )
+    delivery: Literal["instant", "daily"] = Field(
+        default="instant", description="Each e-mail at once, or one daily digest"
+    )
 
 
 class SubscriptionOut(Schema):

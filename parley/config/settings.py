@@ -4,7 +4,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 
@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "parley.realtime",
     "parley.moderation",
     "parley.embed",
+    "parley.notifications",
+    "parley.accounts",
 ]
 
 MIDDLEWARE = [
@@ -181,6 +183,36 @@ PARLEY_PROXY_COUNT = int(os.environ.get("PARLEY_PROXY_COUNT", "0"))
 
 # "off" disables every limit (benchmarks seeding thousands of comments).
 PARLEY_RATE_LIMITS_ENABLED = os.environ.get("PARLEY_RATE_LIMITS", "on") != "off"
+
+# Mail: PARLEY_SMTP_URL (smtp://[user:password@]host:port, smtps:// for TLS from the start,
+# ?starttls for STARTTLS); without it every message is written to files in the data dir.
+PARLEY_SMTP_URL = os.environ.get("PARLEY_SMTP_URL", "")
+if PARLEY_SMTP_URL:
+    _smtp = urlsplit(PARLEY_SMTP_URL)
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _smtp.hostname or "127.0.0.1"
+    EMAIL_PORT = _smtp.port or (465 if _smtp.scheme == "smtps" else 25)
+    EMAIL_HOST_USER = unquote(_smtp.username or "")
+    EMAIL_HOST_PASSWORD = unquote(_smtp.password or "")
+    EMAIL_USE_SSL = _smtp.scheme == "smtps"
+    EMAIL_USE_TLS = "starttls" in _smtp.query
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(DATA_DIR / "mail")
+# A stalled mail server must not hold a claimed message past its lease.
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "PARLEY_MAIL_FROM", f"Parley <parley@{urlsplit(PUBLIC_URL).hostname or 'localhost'}>"
+)
+# The outbox: how long a worker holds a claimed message before another may take it over
+# (longer than EMAIL_TIMEOUT), and the first retry's delay, doubled on each failure.
+PARLEY_OUTBOX_LEASE_SECONDS = int(os.environ.get("PARLEY_OUTBOX_LEASE_SECONDS", "60"))
+PARLEY_OUTBOX_RETRY_SECONDS = 60
+PARLEY_OUTBOX_MAX_ATTEMPTS = 8
+# Instant notifications one address gets per hour; the rest wait for its next digest.
+PARLEY_NOTIFY_PER_HOUR = 10
+# Daily digests go out at this hour (UTC).
+PARLEY_DIGEST_HOUR = int(os.environ.get("PARLEY_DIGEST_HOUR", "7"))
 
 LOGGING = {
     "version": 1,

@@ -24,6 +24,7 @@ urlpatterns = [
     path("embed.js", embed.embed_js, name="embed-js"),
     path("admin/", admin.site.urls),
     path("moderation/", include("parley.moderation.urls")),
+    path("notifications/", include("parley.notifications.urls")),
     # Uploaded images: a small install has no separate file server in front of it.
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
 ]

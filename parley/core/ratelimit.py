@@ -23,7 +23,10 @@ LIMITS: dict[str, list[tuple[str, int, int]]] = {
         ("ip_comment", 10, 3600),
         ("site", 3000, 60),
     ],
-    "subscription.create": [("ip", 10, 600), ("site", 300, 60)],
+    # Per address too: nobody can make Parley mail-bomb someone else's inbox.
+    "subscription.create": [("ip", 10, 600), ("email", 5, 3600), ("site", 300, 60)],
+    "signin.request": [("email", 3, 900), ("ip", 10, 900), ("site", 300, 60)],
+    "signin.complete": [("ip", 30, 900)],
     "comment.report": [("reader", 10, 300), ("ip", 30, 300), ("site", 600, 60)],
 }
 

@@ -6,6 +6,7 @@ from django.utils.translation import ngettext
 
 from parley.comments.access import access_comment
 from parley.comments.models import Comment
+from parley.comments.signals import comment_reported
 from parley.core.errors import Conflict, Invalid
 from parley.core.readers import Actor, enforce_actor_limits
 
@@ -61,6 +62,7 @@ def check_report_comment(
                 reader_key=actor.reader_key,
                 ip_hash=actor.ip_hash,
             )
+            comment_reported.send(sender=Comment, comment=comment, report=report)
             _hold_when_reported_enough(comment)
             return report
     except IntegrityError:

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from parley.comments.models import Comment
+from parley.comments.signals import comment_published
 
 from . import audit, gate
 from .models import Assessment
@@ -50,3 +51,6 @@ def score_comment(comment_id: int) -> None:
                 action="scorer." + verdict.action,
                 note=_("held after publication by the scorer"),
             )
+        elif comment.status == Comment.Status.PUBLISHED:
+            # Published before it was scored: only now is it news to subscribers.
+            comment_published.send(sender=Comment, comment=comment)

@@ -35,6 +35,9 @@ class Command(BaseCommand):
         env = {
             **os.environ,
             "PARLEY_DATA_DIR": str(settings.DATA_DIR),
+            # Links in e-mails point here (PRODUCT.md: the serve address unless configured).
+            "PARLEY_PUBLIC_URL": settings.PUBLIC_URL
+            or f"http://{options['host']}:{options['port']}",
             # Where readers' browsers open the live stream; behind a reverse proxy, set it to
             # the public address the proxy forwards to the stream server.
             "PARLEY_STREAM_URL": settings.PARLEY_STREAM_URL

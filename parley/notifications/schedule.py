@@ -1,0 +1,45 @@
+"""What the worker does on its own, besides the tasks it is given: send whatever the outbox
+holds that is due (a message whose task was lost in a crash, a retry) and write the daily
+digests. Every worker runs this; the work itself is safe to start twice."""
+
+import logging
+import threading
+
+from django.db import close_old_connections
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from .delivery import due
+from .digests import due_items
+from .models import OutboundEmail
+
+logger = logging.getLogger(__name__)
+
+INTERVAL_SECONDS = 15
+
+
+def _waiting(task_path: str) -> bool:
+    return DBTaskResult.objects.filter(status="READY", task_path=task_path).exists()
+
+
+def tick() -> None:
+    from .tasks import deliver_outbox, send_daily_digests
+
+    if OutboundEmail.objects.filter(due()).exists() and not _waiting(deliver_outbox.module_path):
+        deliver_outbox.enqueue()
+    if due_items(timezone.now()).exists() and not _waiting(send_daily_digests.module_path):
+        send_daily_digests.enqueue()
+
+
+def run_in_background(stop: threading.Event) -> threading.Thread:
+    def loop() -> None:
+        while not stop.wait(INTERVAL_SECONDS):
+            close_old_connections()
+            try:
+                tick()
+            except Exception:
+                logger.exception("notification schedule failed; trying again")
+
+    thread = threading.Thread(target=loop, name="parley-schedule", daemon=True)
+    thread.start()
+    return thread

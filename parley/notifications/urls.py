@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "notifications"
+
+urlpatterns = [
+    path("confirm/<str:token>/", views.confirm, name="confirm"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("manage/", views.request_manage_link, name="request-manage"),
+    path("manage/<str:token>/", views.manage, name="manage"),
+    path("sent/", views.sent_mail, name="sent"),
+    path("sent/<int:pk>/", views.sent_message, name="sent-message"),
+]
