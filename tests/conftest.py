@@ -10,6 +10,7 @@ from django.db import connection
 from django.test import Client
 
 from parley.core import ratelimit
+from tests.mail import smtp  # noqa: F401 (a real SMTP server, for every test that asks)
 
 
 @pytest.fixture(autouse=True)

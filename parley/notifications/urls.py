@@ -9,6 +9,7 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("manage/", views.request_manage_link, name="request-manage"),
     path("manage/<str:token>/", views.manage, name="manage"),
+    path("alerts/", views.moderator_alerts, name="alerts"),
     path("sent/", views.sent_mail, name="sent"),
     path("sent/<int:pk>/", views.sent_message, name="sent-message"),
 ]

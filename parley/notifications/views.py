@@ -1,7 +1,9 @@
 """Pages reached from e-mails (no sign-in needed: the signed link proves the address) and the
 staff page listing what was sent."""
 
+from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -13,7 +15,7 @@ from parley.core.errors import ParleyError
 from parley.core.readers import actor_for, enforce_actor_limits
 
 from . import subscriptions
-from .models import OutboundEmail
+from .models import ModeratorAlerts, OutboundEmail
 from .tokens import BadLink
 
 
@@ -138,11 +140,40 @@ def sent_mail(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "notifications/sent_mail.html",
-        {"page": page, "state": state, "states": OutboundEmail.State.choices},
+        {"page": page, "state": state, "states": OutboundEmail.State.choices, "section": "mail"},
     )
 
 
 @staff_member_required
 def sent_message(request: HttpRequest, pk: int) -> HttpResponse:
     row = get_object_or_404(OutboundEmail, pk=pk)
-    return render(request, "notifications/sent_message.html", {"row": row})
+    return render(request, "notifications/sent_message.html", {"row": row, "section": "mail"})
+
+
+@staff_member_required
+@require_http_methods(["GET", "POST"])
+def moderator_alerts(request: HttpRequest) -> HttpResponse:
+    """How this moderator hears of held and reported comments."""
+    user = request.user
+    assert isinstance(user, User)  # staff_member_required
+    alerts, _created = ModeratorAlerts.objects.get_or_create(user=user)
+    saved = False
+    if request.method == "POST":
+        delivery = request.POST.get("delivery", "")
+        lang = request.POST.get("lang", "")
+        if delivery in ModeratorAlerts.Delivery.values and lang in dict(settings.LANGUAGES):
+            alerts.delivery, alerts.lang = delivery, lang
+            alerts.save(update_fields=["delivery", "lang"])
+            saved = True
+    return render(
+        request,
+        "notifications/alerts.html",
+        {
+            "alerts": alerts,
+            "deliveries": ModeratorAlerts.Delivery.choices,
+            "languages": settings.LANGUAGES,
+            "saved": saved,
+            "section": "alerts",
+            "no_email": not user.email,
+        },
+    )
