@@ -65,7 +65,11 @@ def write_due_digests(now: datetime | None = None) -> int:
                 lang=live[0].lang,
             )
             digest = OutboundEmail.objects.filter(key=key).first()
-            DigestItem.objects.filter(pk__in=[i.pk for i in live]).update(digest=digest)
+            chosen = DigestItem.objects.filter(pk__in=[i.pk for i in live])
+            if digest is None:  # the address is suppressed: nothing will ever be sent
+                chosen.delete()
+                continue
+            chosen.update(digest=digest)
             written += 1
     return written
 
