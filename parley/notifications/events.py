@@ -16,7 +16,13 @@ from parley.comments.signals import comment_held, comment_published, comment_rep
 
 from .models import DigestItem, ModeratorAlerts, OutboundEmail
 from .outbox import Item, Letter, excerpt, link, queue_email
-from .subscriptions import comment_link, manage_link, moderator_unsubscribe_link, unsubscribe_link
+from .subscriptions import (
+    comment_link,
+    manage_link,
+    moderator_unsubscribe_link,
+    page_url,
+    unsubscribe_link,
+)
 
 # Which subscription wins when one address follows a comment several ways: the most personal.
 _PRIORITY: dict[str, int] = {
@@ -103,7 +109,7 @@ def notify_subscribers(sender: Any, comment: Comment, **kwargs: Any) -> None:
 
 def _notification(subscription: Subscription, comment: Comment) -> Letter:
     with translation.override(subscription.lang or None):
-        values = {"author": comment.author_name, "page": comment.thread.uri}
+        values = {"author": comment.author_name, "page": comment.thread.title or comment.thread.uri}
         if subscription.kind == Subscription.Kind.REPLIES:
             subject = _("%(author)s replied to your comment") % values
         elif subscription.kind == Subscription.Kind.COMMENT:
@@ -126,7 +132,7 @@ def _notification(subscription: Subscription, comment: Comment) -> Letter:
 def _what(subscription: Subscription) -> str:
     from .subscriptions import what_is_followed
 
-    return f"{what_is_followed(subscription)} ({subscription.uri})"
+    return f"{what_is_followed(subscription)} ({page_url(subscription.site, subscription.uri)})"
 
 
 def moderators_of(comment: Comment) -> list[User]:

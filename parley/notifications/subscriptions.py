@@ -121,7 +121,10 @@ def _ask_to_confirm(subscription: Subscription) -> None:
             subject=_("Confirm: notifications from %(site)s") % {"site": subscription.site},
             paragraphs=[
                 _("Someone, hopefully you, asked to be notified by e-mail of %(what)s on %(page)s.")
-                % {"what": what_is_followed(subscription), "page": subscription.uri},
+                % {
+                    "what": what_is_followed(subscription),
+                    "page": page_url(subscription.site, subscription.uri),
+                },
                 _("Nothing is sent to you unless you confirm."),
             ],
             action_label=_("Yes, notify me"),
