@@ -71,6 +71,10 @@ const STRINGS = {
     notifyThread: "new follow-up comments",
     notifyReplies: "new replies to my comments",
     subscribe: "Subscribe",
+    delivery: "Send e-mail",
+    instant: "at once",
+    daily: "in a daily digest",
+    follow: "Follow replies",
     close: "Close",
     commentOn: "Comment on this",
     unquote: "Remove quote",
@@ -522,6 +526,8 @@ function mount(said) {
       }
       footer.append(disclose("report", "report"));
     }
+    // Wherever one may reply, one may follow the replies.
+    footer.querySelector(".parley-reply")?.after(disclose("follow", "follow"));
     const own = ownToken(id);
     if (own.token) {
       const mine = [disclose("edit", "edit"), disclose("del", "del")];
@@ -772,26 +778,42 @@ function mount(said) {
     }
   }
 
+  // --- e-mail notifications ---------------------------------------------------------------
+
+  const emailField = () => field("input", "email", t("email"), { type: "email", autocomplete: "email", value: stored("author")?.author_email });
+
   function notifyBox() {
     const done = h("p", { class: "p-done" });
     const el = form(
       {},
       [
         h("fieldset", {}, h("legend", { class: "p-sr" }, t("notify")), radio("kind", "thread", t("notifyThread"), true), radio("kind", "replies", t("notifyReplies"))),
-        field("input", "email", t("email"), { type: "email", autocomplete: "email", value: stored("author")?.author_email }),
+        h("fieldset", {}, h("legend", {}, t("delivery")), radio("delivery", "instant", t("instant"), true), radio("delivery", "daily", t("daily"))),
+        emailField(),
       ],
       "subscribe",
       false,
-      async ({ email, kind }) => {
+      async (values) => {
         done.textContent = "";
         el.need("email");
-        const answer = await call("POST", "/api/v1/subscriptions", { site, uri, email, kind });
+        const answer = await call("POST", "/api/v1/subscriptions", { site, uri, ...values });
         done.textContent = answer.message;
         announce(answer.message);
       }
     );
     el.append(done);
     return h("details", { class: "p-notify" }, h("summary", {}, t("notify")), el);
+  }
+
+  // Replies under one comment, at any depth, to the address given in a panel.
+  function follow(li, b) {
+    const el = form({}, [emailField()], "follow", true, async ({ email }) => {
+      el.need("email");
+      const { message } = await call("POST", "/api/v1/subscriptions", { site, uri, email, kind: "comment", comment: +li.dataset.id });
+      closePanel(li, true);
+      note(li, message);
+    });
+    openPanel(li, el, b);
   }
 
   // --- panels under a comment: reply, report, edit, delete --------------------------------
@@ -1007,7 +1029,7 @@ function mount(said) {
     if (topmost) focusOn(article(topmost));
   }
 
-  const ACTIONS = { vote, reply, report, edit, del, confirmDelete, sort, inline, more, all, expand, link, fresh, unquote, close: (li) => closePanel(li, true), retry: () => load() };
+  const ACTIONS = { vote, reply, report, follow, edit, del, confirmDelete, sort, inline, more, all, expand, link, fresh, unquote, close: (li) => closePanel(li, true), retry: () => load() };
 
   wrap.addEventListener("click", (event) => {
     const target = event.target.closest("[data-act], .parley-permalink");
