@@ -16,6 +16,11 @@ class Site(models.Model):
         PRE_FIRST = "pre_first", _("Hold the first comments of new authors, and what is flagged")
         PRE_RISKY = "pre_risky", _("Score before publishing; hold what is flagged")
 
+    class AccountDeletion(models.TextChoices):
+        CHOICE = "choice", _("The reader chooses to keep or remove their comments")
+        ANONYMISE = "anonymise", _("Keep the comments, shown as by a deleted user")
+        REMOVE = "remove", _("Remove the comments")
+
     name = models.SlugField(unique=True)
     title = models.CharField(max_length=200, blank=True)
     domains = models.JSONField(default=list, blank=True)
@@ -30,6 +35,10 @@ class Site(models.Model):
     max_depth = models.PositiveSmallIntegerField(default=4, validators=[MinValueValidator(1)])
     edit_window_minutes = models.PositiveIntegerField(default=15)
     max_body_length = models.PositiveIntegerField(default=10_000)
+    # What becomes of a reader's comments here when they delete their account.
+    account_deletion = models.CharField(
+        max_length=10, choices=AccountDeletion, default=AccountDeletion.CHOICE
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
