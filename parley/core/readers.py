@@ -2,12 +2,15 @@
 
 The reader token is the only identity a guest has. It is signed, so a reader cannot claim
 another's votes or comments by guessing an id; it is sent back as a first-party cookie or,
-from the cross-origin widget, as the `X-Parley-Reader` header.
+from the cross-origin widget, as the `X-Parley-Reader` header. A signed-in reader is known by
+Parley's session cookie on its own pages and by the `X-Parley-Session` header from the widget
+on another site, where no cookie of Parley's is sent.
 """
 
 import hashlib
 import hmac
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -19,7 +22,26 @@ from .ratelimit import enforce_rate_limit
 
 READER_COOKIE = "parley_reader"
 READER_HEADER = "HTTP_X_PARLEY_READER"
+SESSION_HEADER = "HTTP_X_PARLEY_SESSION"
 _READER_SALT = "parley.reader"
+
+# Who a session token belongs to (None: nobody, or no longer). The accounts app keeps the
+# sessions and sets this when it starts; core comes before it in the layers.
+_session_owner: Callable[[str], User | None] | None = None
+
+
+def set_session_owner(lookup: Callable[[str], User | None]) -> None:
+    global _session_owner
+    _session_owner = lookup
+
+
+def session_user(request: HttpRequest) -> User | None:
+    """The account an `X-Parley-Session` header names; a revoked, expired or forged token
+    makes a guest, never an error."""
+    token = request.META.get(SESSION_HEADER, "")
+    if not token or _session_owner is None:
+        return None
+    return _session_owner(token)
 
 
 @dataclass(frozen=True)
@@ -57,7 +79,7 @@ def actor_for(request: HttpRequest) -> Actor:
     ip = client_ip(request)
     ip_hash = hash_ip(ip)
     origin = foreign_origin(request)
-    user = getattr(request, "user", None)
+    user = session_user(request) or getattr(request, "user", None)
     token = request.META.get(READER_HEADER) or request.COOKIES.get(READER_COOKIE) or ""
     key = reader_key_from_token(token) if token else None
     if key is None:
@@ -69,10 +91,15 @@ def actor_for(request: HttpRequest) -> Actor:
     return Actor(key, token, ip_hash, origin=origin, ip=ip)
 
 
+def own_origin(request: HttpRequest) -> str:
+    """The origin the request came to: Parley's own address, as this reader reaches it."""
+    return f"{request.scheme}://{request.get_host()}"
+
+
 def foreign_origin(request: HttpRequest) -> str | None:
     """The page's origin when another site's page sent the request; None for Parley's own."""
     origin = request.headers.get("Origin")
-    if origin in (f"{request.scheme}://{request.get_host()}", settings.PUBLIC_URL):
+    if origin in (own_origin(request), settings.PUBLIC_URL):
         return None
     return origin
 
