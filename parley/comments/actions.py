@@ -271,7 +271,7 @@ def do_set_status(comment: Comment, status: str) -> None:
 def check_edit_comment(actor: Actor, comment_id: int, token: str, body: str) -> Comment:
     comment = access_comment(actor, comment_id)
     enforce_actor_limits(actor, "comment.edit", site=comment.thread.site.name)
-    _check_editable(comment, token)
+    _check_editable(actor, comment, token)
     validate_body(body, comment.thread.site)
     if body == comment.body:
         return comment
@@ -292,7 +292,7 @@ def check_edit_comment(actor: Actor, comment_id: int, token: str, body: str) -> 
     )
     with transaction.atomic(durable=True):
         comment = access_comment(actor, comment_id, lock=True)
-        _check_editable(comment, token)
+        _check_editable(actor, comment, token)
         do_edit_comment(comment, body)
         # An edit can make a published comment risky; it never publishes a held one.
         if comment.status == Comment.Status.PUBLISHED and not verdict.publish:
@@ -301,8 +301,15 @@ def check_edit_comment(actor: Actor, comment_id: int, token: str, body: str) -> 
         return comment
 
 
-def _check_editable(comment: Comment, token: str) -> None:
-    verify_edit_token(comment, token)
+def _is_own_comment(actor: Actor, comment: Comment) -> bool:
+    """Signing in lets a reader edit and delete their comments later: their account stands
+    in for the edit token, and the edit window does not apply."""
+    return actor.user is not None and comment.account_id == actor.user.pk
+
+
+def _check_editable(actor: Actor, comment: Comment, token: str) -> None:
+    if not _is_own_comment(actor, comment):
+        verify_edit_token(comment, token)
     if comment.status == Comment.Status.DELETED:
         raise Conflict(_("A deleted comment cannot be edited."))
     if comment.thread.is_closed:
@@ -326,7 +333,7 @@ def check_delete_comment(actor: Actor, comment_id: int, token: str | None) -> No
     with transaction.atomic(durable=True):
         comment = access_comment(actor, comment_id, lock=True)
         enforce_actor_limits(actor, "comment.edit", site=comment.thread.site.name)
-        if not actor.is_staff:
+        if not (actor.is_staff or _is_own_comment(actor, comment)):
             verify_edit_token(comment, token or "")
         if comment.status == Comment.Status.DELETED:
             return
