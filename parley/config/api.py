@@ -10,6 +10,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import BaseRenderer
 
+from parley.accounts.api import router as accounts_router
 from parley.comments.api import router as comments_router
 from parley.core.errors import ParleyError, RateLimited, error_response
 from parley.moderation.api import router as moderation_router
@@ -31,6 +32,7 @@ api = NinjaAPI(
 )
 api.add_router("/", comments_router)
 api.add_router("/", moderation_router)
+api.add_router("/", accounts_router)
 
 
 @api.exception_handler(ParleyError)
