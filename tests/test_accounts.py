@@ -546,3 +546,37 @@ def test_signing_out_on_the_profile_page(browser):
     assert "You are signed out." in response.content.decode()
     assert "E-mail me a sign-in link" in response.content.decode()
     assert me(browser) is None
+
+
+def test_a_signed_in_author_reads_their_comments_source_to_edit_it(client, other_reader):
+    session = sign_in(client, **from_widget())
+    posted = post(client, "**Bold** claim", session=session)
+    path = f"/api/v1/comments/{posted['comment']['id']}"
+
+    own = client.get(path, **from_widget(HTTP_X_PARLEY_SESSION=session)).json()
+    theirs = other_reader.get(path, **from_widget()).json()
+
+    assert own["body"] == "**Bold** claim"
+    assert "body" not in theirs or theirs["body"] is None
+
+
+def test_a_reader_signed_in_through_the_widget_sees_their_held_comment_there(client, site):
+    site.moderation = "pre"
+    site.save()
+    session = sign_in(client, **from_widget())
+    post(client, "Held for a moderator", session=session)
+
+    fresh_browser = Client(HTTP_HOST="127.0.0.1")  # no reader token: the session alone
+    signed_in = fresh_browser.get(
+        "/api/v1/threads",
+        {"site": "news", "uri": "/2026/story/"},
+        **from_widget(HTTP_X_PARLEY_SESSION=session),
+    ).json()
+    anonymous = (
+        Client(HTTP_HOST="127.0.0.1")
+        .get("/api/v1/threads", {"site": "news", "uri": "/2026/story/"}, **from_widget())
+        .json()
+    )
+
+    assert [c["html"] for c in signed_in["comments"]] == ["<p>Held for a moderator</p>"]
+    assert anonymous["comments"] == []

@@ -67,7 +67,7 @@ def read_thread(request: HttpRequest, query: Query[ThreadQuery]) -> HttpResponse
     response = cached_response(request, body, "application/json")
     if reader:  # this reader's own page, with their held comments
         response["Cache-Control"] = "private, no-cache"
-    response["Vary"] = "Accept-Encoding, Cookie, X-Parley-Reader"
+    response["Vary"] = "Accept-Encoding, Cookie, X-Parley-Reader, X-Parley-Session"
     return response
 
 
@@ -106,7 +106,7 @@ def post_comment(request: HttpRequest, response: HttpResponse, data: CommentIn) 
 @router.get(
     "/comments/{comment_id}",
     response={200: CommentSourceOut, **ERRORS},
-    summary="One comment; with its edit token, also its Markdown source",
+    summary="One comment; to its author (edit token or account), also its Markdown source",
 )
 def read_comment(
     request: HttpRequest, comment_id: int, authorization: Header[str | None] = None
@@ -118,6 +118,8 @@ def read_comment(
     if token:
         verify_edit_token(comment, token)
         data["body"] = comment.body
+    elif actor.user is not None and comment.account_id == actor.user.pk:
+        data["body"] = comment.body  # a signed-in author edits their comments any time
     return data
 
 

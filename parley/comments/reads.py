@@ -30,7 +30,13 @@ from django.utils.translation import gettext as _
 
 from parley.core.compressed import Compressed
 from parley.core.errors import Invalid, NotFound
-from parley.core.readers import READER_COOKIE, READER_HEADER, reader_key_from_token
+from parley.core.readers import (
+    READER_COOKIE,
+    READER_HEADER,
+    SESSION_HEADER,
+    reader_key_from_token,
+    session_user,
+)
 from parley.moderation import gate
 from parley.realtime import hub
 from parley.sites.models import Site
@@ -372,7 +378,7 @@ def held_reader(request: HttpRequest, site_name: str, uri: str) -> str | None:
     database query unless the set of such readers is not cached yet, or the reader is
     signed in and some account has a held comment here."""
     token = request.META.get(READER_HEADER) or request.COOKIES.get(READER_COOKIE)
-    session = settings.SESSION_COOKIE_NAME in request.COOKIES
+    session = settings.SESSION_COOKIE_NAME in request.COOKIES or SESSION_HEADER in request.META
     if not token and not session:  # a first visit: nothing written here yet
         return None
     held = held_readers(site_name, uri)
@@ -382,7 +388,7 @@ def held_reader(request: HttpRequest, site_name: str, uri: str) -> str | None:
     if key in held:
         return key
     if session and any(k.startswith("u:") for k in held):
-        user = getattr(request, "user", None)
+        user = session_user(request) or getattr(request, "user", None)
         if user is not None and user.is_authenticated and f"u:{user.pk}" in held:
             return f"u:{user.pk}"
     return None

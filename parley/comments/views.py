@@ -54,7 +54,7 @@ def thread_fragment_view(request: HttpRequest) -> HttpResponse:
     response = serve_compressed(
         request, body, "text/html; charset=utf-8", "private, no-cache" if reader else "no-cache"
     )
-    response["Vary"] = "Accept-Encoding, Cookie, X-Parley-Reader"
+    response["Vary"] = "Accept-Encoding, Cookie, X-Parley-Reader, X-Parley-Session"
     response["Content-Language"] = language
     return response
 

@@ -43,6 +43,7 @@ class SiteForm(forms.ModelForm):
             "max_depth",
             "edit_window_minutes",
             "max_body_length",
+            "account_deletion",
         ]
 
     def clean_domains(self) -> list[str]:
