@@ -75,6 +75,10 @@ const STRINGS = {
     instant: "at once",
     daily: "in a daily digest",
     follow: "Follow replies",
+    signIn: "Sign in",
+    sendLink: "E-mail me a link",
+    signedIn: "Signed in as {name}",
+    signOut: "Sign out",
     close: "Close",
     commentOn: "Comment on this",
     unquote: "Remove quote",
@@ -175,6 +179,9 @@ async function call(method, path, json, token, asReader) {
   const reader = stored("reader");
   // A plain GET stays a "simple" cross-origin request: loading costs no preflight.
   if (reader && (method !== "GET" || token || asReader)) headers["X-Parley-Reader"] = reader;
+  // A signed-in reader is themselves everywhere, held comments included: no simple GETs.
+  const session = stored("session");
+  if (session) headers["X-Parley-Session"] = session;
   if (json) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = "Bearer " + token;
   let response;
@@ -235,6 +242,8 @@ function mount(said) {
   let quotes = []; // quoted passages of comments not on show: { id, exact, prefix, suffix }
   let quoted = null; // the passage the top comment box answers: { quote, quote_prefix, quote_suffix }
   let formToken = ""; // signed time the comment box was first shown, for the bot checks
+  let account; // the signed-in reader's { name, email, avatar }
+  const bar = h("div", { class: "p-account" }, h("div")); // "Sign in", or who is signed in
   const byId = (id) => root.getElementById(id);
   root.append(h("style", { text: PARLEY_CSS }), wrap);
 
@@ -310,7 +319,7 @@ function mount(said) {
   }
 
   function start() {
-    if (!closed) box.before(notifyBox(), (topForm = commentForm()));
+    if (!closed) box.before(notifyBox(), bar, (topForm = commentForm()));
     box.before(alert);
     // Live updates start when the reader reaches the thread, not with the page.
     const seen = new IntersectionObserver((entries) => {
@@ -629,12 +638,13 @@ function mount(said) {
       parentLi ? "postReply" : "post",
       parentLi,
       async (values) => {
-        el.need("body", "author_name");
-        const posted = await call("POST", "/api/v1/comments", { site, uri, parent: parentLi ? +parentLi.dataset.id : null, form_token: formToken, ...values, ...(!parentLi && quoted) });
+        el.need("body", account?.name ? "body" : "author_name");
+        const signed = account && { author_name: account.name || values.author_name, author_email: account.email, author_url: "" };
+        const posted = await call("POST", "/api/v1/comments", { site, uri, parent: parentLi ? +parentLi.dataset.id : null, form_token: formToken, ...values, ...signed, ...(!parentLi && quoted) });
         stored("posted:" + key, 1);
         unprompt();
         const { body, homepage, ...remembered } = values;
-        stored("author", remembered);
+        if (!account) stored("author", remembered);
         stored("edit:" + posted.comment.id, { token: posted.edit_token, at: Date.now() });
         const pending = posted.status === "pending";
         const li = place(posted.comment, pending, parentLi);
@@ -778,10 +788,11 @@ function mount(said) {
     }
   }
 
-  // --- e-mail notifications ---------------------------------------------------------------
+  // --- e-mail: notifications and signing in -----------------------------------------------
 
-  const emailField = () => field("input", "email", t("email"), { type: "email", autocomplete: "email", value: stored("author")?.author_email });
+  const emailField = () => field("input", "email", t("email"), { type: "email", autocomplete: "email", value: account?.email || stored("author")?.author_email });
 
+  // A signed-in reader's own address is subscribed at once (the server's message says so).
   function notifyBox() {
     const done = h("p", { class: "p-done" });
     const el = form(
@@ -805,15 +816,68 @@ function mount(said) {
     return h("details", { class: "p-notify" }, h("summary", {}, t("notify")), el);
   }
 
-  // Replies under one comment, at any depth, to the address given in a panel.
+  // Replies under one comment, at any depth; a guest names the address in a panel.
   function follow(li, b) {
-    const el = form({}, [emailField()], "follow", true, async ({ email }) => {
+    const send = async ({ email }) => note(li, (await call("POST", "/api/v1/subscriptions", { site, uri, email, kind: "comment", comment: +li.dataset.id })).message);
+    if (account) return send(account).catch((error) => note(li, error.message));
+    const el = form({}, [emailField()], "follow", true, async (values) => {
       el.need("email");
-      const { message } = await call("POST", "/api/v1/subscriptions", { site, uri, email, kind: "comment", comment: +li.dataset.id });
+      await send(values);
       closePanel(li, true);
-      note(li, message);
     });
     openPanel(li, el, b);
+  }
+
+  // Signed in, the bar names the account and the comment boxes ask for a name only where
+  // the account has none yet (a new one).
+  function signedIn(a) {
+    account = a;
+    stored("account", a);
+    if (!a) stored("session", null);
+    wrap.classList.toggle("p-in", !!a);
+    wrap.classList.toggle("p-named", !!a?.name);
+    bar.firstChild.replaceChildren(...(a ? [t("signedIn", { name: a.name || a.email }), " ", button(t("signOut"), "signOut")] : [button(t("signIn"), "signIn", { "aria-expanded": "false" })]));
+    const email = root.querySelector(".p-notify [name=email]");
+    if (a && email) email.value = a.email;
+  }
+
+  // The e-mailed link leads back to this page, with a token the widget trades for a session
+  // in this browser only (the one that asked, holding the browser key).
+  function signIn(_, b) {
+    const el = form({}, [emailField()], "sendLink", true, async ({ email }) => {
+      el.need("email");
+      const answer = await call("POST", "/api/v1/auth/email", { site, email, return_url: location.href.split("#")[0] });
+      stored("browser", answer.browser_key);
+      closePanel(bar, true);
+      note(bar, answer.message);
+    });
+    openPanel(bar, el, b);
+  }
+
+  async function completeSignIn() {
+    const token = location.hash.match(/parley-signin=([^&]+)/)?.[1];
+    if (!token) {
+      // Still signed in? Checked beside loading the thread, not before it.
+      if (account) call("GET", "/api/v1/auth/me").then((me) => signedIn(me.account), () => {});
+      return;
+    }
+    history.replaceState(null, "", location.href.split("#")[0]);
+    try {
+      const answer = await call("POST", "/api/v1/auth/complete", { token, browser_key: stored("browser") || "" });
+      stored("session", answer.session);
+      signedIn(answer.account);
+      announce(t("signedIn", { name: account.name || account.email }));
+    } catch (error) {
+      note(bar, error.message); // e.g. the link was opened in another browser
+    }
+  }
+
+  async function signOut() {
+    // Signed out here whatever the server says: its session may have ended already.
+    const answer = await call("POST", "/api/v1/auth/signout").catch((error) => error);
+    signedIn(null);
+    focusOn(bar.querySelector("button"));
+    note(bar, answer.message);
   }
 
   // --- panels under a comment: reply, report, edit, delete --------------------------------
@@ -1029,13 +1093,14 @@ function mount(said) {
     if (topmost) focusOn(article(topmost));
   }
 
-  const ACTIONS = { vote, reply, report, follow, edit, del, confirmDelete, sort, inline, more, all, expand, link, fresh, unquote, close: (li) => closePanel(li, true), retry: () => load() };
+  const ACTIONS = { vote, reply, report, follow, edit, del, confirmDelete, sort, inline, more, all, expand, link, fresh, unquote, signIn, signOut, close: (li) => closePanel(li, true), retry: () => load() };
 
   wrap.addEventListener("click", (event) => {
     const target = event.target.closest("[data-act], .parley-permalink");
     if (!target) return;
     event.preventDefault();
-    const li = target.closest(".parley-comment");
+    // The account bar opens its panel as a comment does.
+    const li = target.closest(".parley-comment, .p-account");
     // A panel's button pressed again closes the panel.
     if (li?.opener === target) closePanel(li, true);
     else ACTIONS[target.dataset.act || "link"](li, target);
@@ -1059,7 +1124,8 @@ function mount(said) {
     sort(null, tabs[to % n]);
   });
 
-  load();
+  signedIn(stored("account"));
+  completeSignIn().then(() => load());
 }
 
 function boot() {
