@@ -580,3 +580,16 @@ def test_a_reader_signed_in_through_the_widget_sees_their_held_comment_there(cli
 
     assert [c["html"] for c in signed_in["comments"]] == ["<p>Held for a moderator</p>"]
     assert anonymous["comments"] == []
+
+
+def test_the_widget_learns_which_comments_of_a_thread_the_account_may_edit(client, other_reader):
+    session = sign_in(client, **from_widget())
+    mine = post(client, "Mine", session=session)["comment"]["id"]
+    post(other_reader, "Theirs")
+    params = {"site": "news", "uri": "/2026/story/"}
+
+    signed_in = client.get("/api/v1/auth/me", params, **from_widget(HTTP_X_PARLEY_SESSION=session))
+    guest = other_reader.get("/api/v1/auth/me", params, **from_widget())
+
+    assert signed_in.json()["own_comments"] == [mine]
+    assert guest.json() == {"account": None, "own_comments": []}

@@ -7,7 +7,7 @@ from parley.core.readers import SESSION_HEADER, actor_for, foreign_origin, own_o
 from parley.core.schemas import ERRORS, ErrorOut
 
 from .actions import check_complete_signin, check_request_signin, check_sign_out
-from .queries import account_json
+from .queries import account_json, own_comments
 from .schemas import CompleteIn, MeOut, MessageOut, SignedInOut, SignInAskedOut, SignInIn
 
 router = Router(tags=["accounts"])
@@ -39,10 +39,12 @@ def complete_signin(request: HttpRequest, data: CompleteIn) -> dict:
 
 
 @router.get("/auth/me", response={200: MeOut, **ERRORS}, summary="The signed-in account, if any")
-def me(request: HttpRequest, response: HttpResponse) -> dict:
+def me(request: HttpRequest, response: HttpResponse, site: str = "", uri: str = "") -> dict:
     user = actor_for(request).user
     response["Cache-Control"] = "private, no-store"
-    return {"account": account_json(user) if user is not None else None}
+    if user is None:
+        return {"account": None}
+    return {"account": account_json(user), "own_comments": own_comments(user, site, uri)}
 
 
 @router.post("/auth/signout", response={200: MessageOut, **ERRORS}, summary="Sign out")

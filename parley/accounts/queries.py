@@ -128,3 +128,15 @@ def export_data(user: User) -> dict[str, Any]:
             for subscription in subscriptions_of(user.email)
         ],
     }
+
+
+def own_comments(user: User, site: str, uri: str) -> list[int]:
+    """The account's comments in one thread that are still there to edit or delete."""
+    if not site or not uri:
+        return []
+    return list(
+        Comment.objects.filter(account=user, thread__site__name=site, thread__uri=uri)
+        .exclude(status=Comment.Status.DELETED)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )

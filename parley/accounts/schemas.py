@@ -35,6 +35,11 @@ class SignedInOut(Schema):
 
 class MeOut(Schema):
     account: AccountOut | None
+    own_comments: list[int] = Field(
+        default_factory=list,
+        description="With site and uri: the account's comments in that thread, which it may "
+        "edit and delete at any time",
+    )
 
 
 class MessageOut(Schema):
