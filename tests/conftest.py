@@ -63,3 +63,15 @@ def client() -> ApiClient:
 @pytest.fixture
 def other_reader() -> ApiClient:
     return ApiClient()
+
+
+@pytest.fixture
+def unscored_site(db: None) -> Any:
+    """Site "news", post-moderated without the scorer: a comment publishes, and is news to
+    subscribers, the moment it is posted."""
+    from parley.moderation.models import Policy
+    from tests.factories import SiteFactory
+
+    site = SiteFactory.create()
+    Policy.objects.update_or_create(site=site, defaults={"use_scorer": False})
+    return site

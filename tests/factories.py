@@ -67,3 +67,21 @@ def post_comment(
         status=status,
         created_at=created_at or timezone.now(),
     )
+
+
+def say(
+    client: Any,
+    body: str,
+    *,
+    parent: int | None = None,
+    name: str = "Ann",
+    email: str = "",
+    uri: str = "/story/",
+) -> int:
+    """A reader posts through the API, as the widget does; returns the new comment's id."""
+    data = {"site": "news", "uri": uri, "body": body, "author_name": name, "parent": parent}
+    if email:
+        data["author_email"] = email
+    response = client.post_json("/comments", data)
+    assert response.status_code == 201, response.content
+    return int(response.json()["comment"]["id"])

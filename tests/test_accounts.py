@@ -29,11 +29,8 @@ OWN_PAGE = "http://127.0.0.1/articles/river/"
 
 
 @pytest.fixture(autouse=True)
-def site():
-    """A post-moderated site without the scorer: comments publish at once."""
-    site = SiteFactory.create()
-    Policy.objects.update_or_create(site=site, defaults={"use_scorer": False})
-    return site
+def site(unscored_site):
+    return unscored_site
 
 
 def from_widget(**extra):

@@ -15,26 +15,15 @@ from parley.moderation.models import Policy
 from parley.notifications import digests
 from parley.notifications.delivery import deliver_due
 from parley.notifications.models import DigestItem, ModeratorAlerts, OutboundEmail, Suppression
-from tests.factories import SiteFactory
+from tests.factories import say
 from tests.test_pipeline import FakeScorer
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def site():
-    site = SiteFactory.create()
-    Policy.objects.update_or_create(site=site, defaults={"use_scorer": False})
-    return site
-
-
-def say(client, body, *, parent=None, name="Ann", email="", uri="/story/"):
-    data = {"site": "news", "uri": uri, "body": body, "author_name": name, "parent": parent}
-    if email:
-        data["author_email"] = email
-    response = client.post_json("/comments", data)
-    assert response.status_code == 201, response.content
-    return response.json()["comment"]["id"]
+def site(unscored_site):
+    return unscored_site
 
 
 def follow(site, email, kind="thread", *, comment=None, delivery="instant", confirmed=True):

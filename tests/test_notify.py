@@ -9,29 +9,11 @@ from django.core import signing
 from django.test import Client
 
 from parley.comments.models import Subscription
-from parley.moderation.models import Policy
 from parley.notifications.delivery import deliver_due
 from parley.notifications.models import OutboundEmail
-from tests.factories import SiteFactory
+from tests.factories import say
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def site():
-    """A post-moderated site without the scorer: comments publish, and are news, at once."""
-    site = SiteFactory.create()
-    Policy.objects.update_or_create(site=site, defaults={"use_scorer": False})
-    return site
-
-
-def say(client, body, *, parent=None, name="Ann", email="", uri="/story/"):
-    data = {"site": "news", "uri": uri, "body": body, "author_name": name, "parent": parent}
-    if email:
-        data["author_email"] = email
-    response = client.post_json("/comments", data)
-    assert response.status_code == 201, response.content
-    return response.json()["comment"]["id"]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("unscored_site")]
 
 
 def path_of(url: str) -> str:
