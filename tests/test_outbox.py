@@ -367,11 +367,6 @@ def test_a_message_that_keeps_failing_is_given_up_after_the_last_attempt(server,
     assert not Suppression.objects.exists()  # a server that says "later" is no bounce
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="delivery.send_claimed never opens the connection itself, so Django's backend "
-    "opens and closes one per message",
-)
 @pytest.mark.django_db
 def test_a_worker_sends_its_batch_over_one_connection(server):
     recording = server()
@@ -382,10 +377,6 @@ def test_a_worker_sends_its_batch_over_one_connection(server):
     assert recording.connections == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="schedule._waiting counts a retry deferred to later as a task waiting to run",
-)
 @pytest.mark.django_db
 def test_the_sweep_sends_due_mail_at_once_while_a_retry_waits_for_later(server):
     server(greylist={"ann@example.org"}, tempfail=1)

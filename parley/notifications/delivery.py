@@ -68,12 +68,14 @@ def send_claimed(rows: list[OutboundEmail], worker: str) -> int:
                 _finish(row, worker, OutboundEmail.State.CANCELLED, error=reason)
                 continue
             try:
+                # Opened here, not by send_messages, which would close it after each message.
+                connection.open()
                 connection.send_messages([_message(row, connection)])
             except smtplib.SMTPRecipientsRefused as error:
                 _refused(row, worker, error)
             except (smtplib.SMTPException, OSError) as error:
                 _retry_later(row, worker, error)
-                connection.close()  # the next message opens a fresh connection
+                connection.close()  # the next message opens a fresh one
             else:
                 _finish(row, worker, OutboundEmail.State.SENT)
                 sent += 1

@@ -19,7 +19,8 @@ INTERVAL_SECONDS = 15
 
 
 def _waiting(task_path: str) -> bool:
-    return DBTaskResult.objects.filter(status="READY", task_path=task_path).exists()
+    """A task that will run now; a retry deferred to later does not count."""
+    return DBTaskResult.objects.ready().filter(task_path=task_path).exists()
 
 
 def tick() -> None:
