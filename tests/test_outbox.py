@@ -30,13 +30,12 @@ from django_tasks_db.models import DBTaskResult
 
 from parley.comments.actions import do_set_status
 from parley.comments.models import Comment, Subscription
-from parley.moderation.models import Policy
 from parley.notifications import schedule
 from parley.notifications.delivery import deliver_due
 from parley.notifications.models import DigestItem, OutboundEmail, Suppression
 from parley.notifications.outbox import Letter, queue_email
 from parley.notifications.tasks import deliver_outbox
-from tests.factories import SiteFactory, ThreadFactory, post_comment
+from tests.factories import ThreadFactory, post_comment, say
 from tests.mail import Mailbox, _Handler, free_port, smtp  # noqa: F401 (fixture)
 
 
@@ -411,14 +410,6 @@ def test_a_refused_recipient_is_suppressed_and_its_other_mail_is_never_sent(serv
     assert not queue(4, to="ann@example.org")  # nothing more is written for the address
 
 
-@pytest.fixture
-def site() -> Any:
-    """A post-moderated site without the scorer: comments publish, and are news, at once."""
-    site = SiteFactory.create()
-    Policy.objects.update_or_create(site=site, defaults={"use_scorer": False})
-    return site
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("status", "state"),
@@ -430,22 +421,18 @@ def site() -> Any:
     ],
 )
 def test_a_notification_about_a_comment_taken_down_before_sending_is_cancelled(
-    client, site, server, status, state
+    client, unscored_site, server, status, state
 ):
     recording = server()
     Subscription.objects.create(
-        site=site,
+        site=unscored_site,
         uri="/story/",
         email="ann@example.org",
         kind="thread",
         reader_key="r:ann",
         confirmed_at=timezone.now(),
     )
-    response = client.post_json(
-        "/comments", {"site": "news", "uri": "/story/", "body": "A new angle", "author_name": "Bob"}
-    )
-    assert response.status_code == 201, response.content
-    comment_id = response.json()["comment"]["id"]
+    comment_id = say(client, "A new angle", name="Bob")
     assert OutboundEmail.objects.get().comment_id == comment_id
 
     with transaction.atomic():
