@@ -540,7 +540,9 @@ def test_embed_js_fits_the_size_budget():
     assert response["Content-Type"].startswith("text/javascript")
     assert response["Content-Encoding"] == "gzip"
     size = len(response.content)
-    assert size <= 15 * 1024, f"embed.js is {size} bytes gzipped"
+    # Raised from 15 KB when sign-in, subscriptions and own-comment editing were added: still
+    # tiny next to Disqus's hundreds of KB.
+    assert size <= 16 * 1024, f"embed.js is {size} bytes gzipped"
     assert gzip.decompress(response.content).startswith(b"(()=>{const PARLEY_CSS=")
 
 

@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
+from parley.accounts.actions import check_claim_comments
 from parley.accounts.models import AccountSession, Profile
 from parley.comments.models import Comment, Subscription
 from parley.moderation.models import Policy
@@ -45,6 +46,14 @@ def status(page: Page) -> Locator:
 def account_bar(page: Page) -> Locator:
     """Beside the comment box: "Sign in", or who is signed in."""
     return page.locator(".p-account")
+
+
+def forget_edit_tokens(page: Page) -> None:
+    """As if the edit window had passed, or the comments were posted in another browser."""
+    page.evaluate(
+        "Object.keys(localStorage).filter(k => k.startsWith('parley:edit:'))"
+        ".forEach(k => localStorage.removeItem(k))"
+    )
 
 
 def ask_for_a_link(page: Page, mail: Mailbox, email: str) -> str:
@@ -176,3 +185,85 @@ def test_the_link_opened_in_another_browser_signs_nobody_in(
     page.goto(link)
     expect(account_bar(page)).to_contain_text("Signed in as Erin")
     elsewhere.context.close()
+
+
+def test_signed_in_a_reader_edits_and_deletes_a_comment_this_browser_has_no_token_for(
+    browser: Browser, page: Page, host: HostPage, parley_url, thread, mail: Mailbox, erin: User
+):
+    post_comment(thread, "Someone else's view.", author="Anna")
+    open_story(page, host, parley_url)
+    page.get_by_role("textbox", name="Comment", exact=True).fill("First draft.")
+    page.get_by_role("textbox", name="Name").fill("Erin")
+    page.get_by_role("textbox", name="E-mail").fill("erin@example.org")
+    page.get_by_role("button", name="Post comment").click()
+    expect(status(page)).to_have_text("Comment posted")
+    posted = Comment.objects.get(body="First draft.")
+    theirs = page.locator(f"#comment-{posted.pk} > article")
+    # On their account page, Erin attaches the comments posted with her address.
+    assert check_claim_comments(erin) == 1
+    forget_edit_tokens(page)
+    page.reload()
+    expect(theirs.get_by_role("button", name="Reply")).to_be_visible()
+    expect(theirs.get_by_role("button", name="Edit")).to_have_count(0)
+
+    page.goto(ask_for_a_link(page, mail, "erin@example.org"))
+    expect(account_bar(page)).to_contain_text("Signed in as Erin")
+
+    theirs.get_by_role("button", name="Edit").click()
+    source = page.get_by_role("textbox", name="Edit your comment")
+    expect(source).to_have_value("First draft.")
+    source.fill("Second **thoughts**.")
+    page.get_by_role("button", name="Save").click()
+    expect(status(page)).to_have_text("Comment saved")
+    expect(theirs.locator(".parley-body strong")).to_have_text("thoughts")
+    expect(theirs.get_by_role("button", name="Vote up")).to_have_count(0)  # nor their own
+    posted.refresh_from_db()
+    assert posted.body == "Second **thoughts**."
+    assert posted.edited_at is not None
+
+    other = browser.new_context().new_page()
+    open_story(other, host, parley_url)
+    expect(other.locator(f"#comment-{posted.pk}")).to_contain_text("Second thoughts.")
+    expect(other.locator(f"#comment-{posted.pk}")).to_contain_text("edited")
+    expect(other.get_by_role("button", name="Edit")).to_have_count(0)
+
+    theirs.get_by_role("button", name="Delete").click()
+    page.get_by_role("button", name="Yes, delete").click()
+    expect(status(page)).to_have_text("Comment deleted")
+    expect(theirs).to_have_count(0)
+    expect(page.get_by_role("heading", name="1 comment")).to_be_visible()
+    posted.refresh_from_db()
+    assert posted.status == Comment.Status.DELETED
+    other.reload()
+    expect(other.get_by_role("heading", name="1 comment")).to_be_visible()
+    expect(other.get_by_text("Second thoughts.")).to_have_count(0)
+    other.context.close()
+
+
+def test_signing_out_takes_edit_away_but_where_this_browser_holds_the_edit_token(
+    page: Page, host: HostPage, parley_url, thread, mail: Mailbox, erin: User
+):
+    older = post_comment(
+        thread, "Posted from my phone.", author="Erin", author_email="erin@example.org"
+    )
+    check_claim_comments(erin)
+    sign_in(page, host, parley_url, mail, "erin@example.org")
+    page.get_by_role("textbox", name="Comment", exact=True).fill("Posted here.")
+    page.get_by_role("button", name="Post comment").click()
+    expect(status(page)).to_have_text("Comment posted")
+    elsewhere = page.locator(f"#comment-{older.pk} > article")
+    here = page.locator(".parley-comment", has_text="Posted here.")
+    expect(elsewhere.get_by_role("button", name="Edit")).to_be_visible()
+    expect(elsewhere.get_by_role("button", name="Delete")).to_be_visible()
+
+    page.get_by_role("button", name="Sign out").click()
+
+    expect(status(page)).to_have_text("You are signed out.")
+    expect(elsewhere.get_by_role("button", name="Edit")).to_have_count(0)
+    expect(elsewhere.get_by_role("button", name="Delete")).to_have_count(0)
+    expect(elsewhere.get_by_role("button", name="Vote up")).to_be_visible()
+    expect(here.get_by_role("button", name="Edit")).to_be_visible()
+    page.reload()
+    expect(here.get_by_role("button", name="Edit")).to_be_visible()
+    expect(elsewhere.get_by_role("button", name="Reply")).to_be_visible()
+    expect(elsewhere.get_by_role("button", name="Edit")).to_have_count(0)

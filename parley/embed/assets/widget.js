@@ -243,6 +243,7 @@ function mount(said) {
   let quoted = null; // the passage the top comment box answers: { quote, quote_prefix, quote_suffix }
   let formToken = ""; // signed time the comment box was first shown, for the bot checks
   let account; // the signed-in reader's { name, email, avatar }
+  let ownComments = []; // the account's comments in this thread: theirs to edit and delete
   const bar = h("div", { class: "p-account" }, h("div")); // "Sign in", or who is signed in
   const byId = (id) => root.getElementById(id);
   root.append(h("style", { text: PARLEY_CSS }), wrap);
@@ -520,12 +521,13 @@ function mount(said) {
     if (!footer) return; // a deleted comment's placeholder
     const id = li.dataset.id;
     const disclose = (label, act, attrs) => button(t(label), act, { "aria-expanded": "false", ...attrs });
-    const reply = footer.querySelector(".parley-reply");
+    const reply = footer.querySelector("a.parley-reply");
     // The server's label where there is one: its translations may cover more languages.
     reply?.replaceWith(button(reply.textContent || t("reply"), "reply", { class: "parley-reply", "aria-expanded": "false" }));
     // Nobody votes on or reports their own comment, nor votes once a discussion is
     // closed: the server refuses it too.
-    if (!li.matches(".parley-pending") && !stored("edit:" + id)) {
+    const ours = ownComments.includes(+id);
+    if (!li.matches(".parley-pending") && !stored("edit:" + id) && !ours) {
       const vote = stored("vote:" + id);
       const arrow = (v) => button("", "vote", { class: "p-vote", "data-v": v, "aria-label": t(v > 0 ? "up" : "down"), "aria-pressed": "" + (vote === v) });
       const score = footer.querySelector(".parley-score");
@@ -538,11 +540,12 @@ function mount(said) {
     // Wherever one may reply, one may follow the replies.
     footer.querySelector(".parley-reply")?.after(disclose("follow", "follow"));
     const own = ownToken(id);
-    if (own.token) {
+    if (own.token || ours) {
       const mine = [disclose("edit", "edit"), disclose("del", "del")];
       footer.append(...mine);
-      // The server refuses once the edit window closes: so do the buttons.
-      setTimeout(() => mine.forEach((b) => b.remove()), Math.min(own.left, 2e9));
+      // The server refuses a guest once the edit window closes: so do the buttons. The
+      // account's own comments have no window; the session authorises the requests.
+      if (!ours) setTimeout(() => mine.forEach((b) => b.remove()), Math.min(own.left, 2e9));
     }
   }
 
@@ -829,9 +832,19 @@ function mount(said) {
   }
 
   // Signed in, the bar names the account and the comment boxes ask for a name only where
-  // the account has none yet (a new one).
-  function signedIn(a) {
+  // the account has none yet (a new one). Its own comments get Edit and Delete, which
+  // signing out takes away again (but for those this browser holds an edit token for).
+  function signedIn(a, own = []) {
     account = a;
+    const was = ownComments;
+    ownComments = own;
+    for (const li of thread?.querySelectorAll(".parley-comment") || []) {
+      const id = +li.dataset.id;
+      if (was.includes(id) === own.includes(id)) continue;
+      part(li, "actions")?.querySelectorAll("[data-act]:not(.parley-reply)").forEach((b) => b.remove());
+      if (!li.opener?.isConnected) closePanel(li); // its Edit or Report panel
+      enhanceComment(li);
+    }
     stored("account", a);
     if (!a) stored("session", null);
     wrap.classList.toggle("p-in", !!a);
@@ -856,20 +869,20 @@ function mount(said) {
 
   async function completeSignIn() {
     const token = location.hash.match(/parley-signin=([^&]+)/)?.[1];
-    if (!token) {
-      // Still signed in? Checked beside loading the thread, not before it.
-      if (account) call("GET", "/api/v1/auth/me").then((me) => signedIn(me.account), () => {});
-      return;
+    if (token) {
+      history.replaceState(null, "", location.href.split("#")[0]);
+      try {
+        const answer = await call("POST", "/api/v1/auth/complete", { token, browser_key: stored("browser") || "" });
+        stored("session", answer.session);
+        signedIn(answer.account);
+        announce(t("signedIn", { name: account.name || account.email }));
+      } catch (error) {
+        note(bar, error.message); // e.g. the link was opened in another browser
+      }
     }
-    history.replaceState(null, "", location.href.split("#")[0]);
-    try {
-      const answer = await call("POST", "/api/v1/auth/complete", { token, browser_key: stored("browser") || "" });
-      stored("session", answer.session);
-      signedIn(answer.account);
-      announce(t("signedIn", { name: account.name || account.email }));
-    } catch (error) {
-      note(bar, error.message); // e.g. the link was opened in another browser
-    }
+    // Still signed in, and which comments here are the account's? Asked beside loading the
+    // thread, not before it.
+    if (account) call("GET", "/api/v1/auth/me?" + new URLSearchParams({ site, uri })).then((me) => signedIn(me.account, me.own_comments), () => {});
   }
 
   async function signOut() {
