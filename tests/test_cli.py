@@ -104,6 +104,7 @@ def test_staff_allow_an_origin_in_the_admin_one_per_line(client, admin_user):
         "max_depth": "4",
         "edit_window_minutes": "15",
         "max_body_length": "10000",
+        "account_deletion": "choice",
     }
 
     response = client.post(f"/admin/parley_sites/site/{site.pk}/change/", form)

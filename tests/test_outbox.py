@@ -256,9 +256,12 @@ class Recording(_Handler):
     """Records every recipient tried; answers 451 to the first `tempfail` tries of each
     address in `greylist`, as a greylisting server does."""
 
-    def __init__(self, mailbox: Mailbox, greylist: set[str], tempfail: int) -> None:
+    def __init__(
+        self, mailbox: Mailbox, greylist: set[str], tempfail: int, reject_content: bool = False
+    ) -> None:
         super().__init__(mailbox)
         self.greylist, self.tempfail = greylist, tempfail
+        self.reject_content = reject_content
         self.tried: list[str] = []
         self.connections = 0
 
@@ -282,15 +285,22 @@ class Recording(_Handler):
             return "451 4.7.1 Greylisted, try again later"
         return await super().handle_RCPT(server, session, envelope, address, options)
 
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.reject_content:
+            return "554 5.7.1 Message content rejected"
+        return await super().handle_DATA(server, session, envelope)
+
 
 @pytest.fixture
 def server(settings: Any) -> Iterator[Callable[..., Recording]]:
     """Parley's mail goes to a recording server, set up by the test."""
     controllers: list[Controller] = []
 
-    def start(*, greylist: set[str] = frozenset(), tempfail: int = 0) -> Recording:  # type: ignore[assignment]
+    def start(  # type: ignore[assignment]
+        *, greylist: set[str] = frozenset(), tempfail: int = 0, reject_content: bool = False
+    ) -> Recording:
         mailbox = Mailbox(port=free_port())
-        handler = Recording(mailbox, set(greylist), tempfail)
+        handler = Recording(mailbox, set(greylist), tempfail, reject_content)
         controllers.append(Controller(handler, hostname=mailbox.host, port=mailbox.port))
         controllers[-1].start()
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -486,3 +496,16 @@ def test_digest_writes_the_days_digests_then_sends_them_once(smtp):  # noqa: F81
     (digest,) = smtp.messages
     assert digest.envelope_to == ["ann@example.org"]
     assert "Worth a read" in digest.text
+
+
+@pytest.mark.django_db
+def test_a_message_refused_for_good_fails_at_once_and_its_reader_is_not_suppressed(server):
+    server(reject_content=True)
+    queue(1, to="ann@example.org")
+
+    assert deliver_due() == 0
+
+    row = OutboundEmail.objects.get()
+    assert (row.state, row.attempts) == ("failed", 1)
+    assert "554" in row.last_error
+    assert not Suppression.objects.exists()

@@ -585,6 +585,7 @@ def site_form(site, **policy):
         "max_depth": 4,
         "edit_window_minutes": 15,
         "max_body_length": 10000,
+        "account_deletion": "choice",
         "moderation_policy-TOTAL_FORMS": 1,
         "moderation_policy-INITIAL_FORMS": 0,
         "moderation_policy-MIN_NUM_FORMS": 0,

@@ -73,6 +73,14 @@ def send_claimed(rows: list[OutboundEmail], worker: str) -> int:
                 connection.send_messages([_message(row, connection)])
             except smtplib.SMTPRecipientsRefused as error:
                 _refused(row, worker, error)
+            except smtplib.SMTPDataError as error:
+                if 500 <= error.smtp_code < 600:  # this message is refused for good, not its reader
+                    reply = error.smtp_error
+                    text = reply.decode(errors="replace") if isinstance(reply, bytes) else reply
+                    detail = f"{error.smtp_code} {text}"
+                    _finish(row, worker, OutboundEmail.State.FAILED, error=detail)
+                else:
+                    _retry_later(row, worker, error)
             except (smtplib.SMTPException, OSError) as error:
                 _retry_later(row, worker, error)
                 connection.close()  # the next message opens a fresh one
@@ -98,8 +106,9 @@ def _still_ours(row: OutboundEmail, worker: str) -> bool:
 def _reason_not_to_send(row: OutboundEmail) -> str:
     if Suppression.objects.filter(email=row.to.lower()).exists():
         return "address suppressed"
-    if row.comment_id is not None and row.kind in NOTIFY_KINDS:
-        status = Comment.objects.filter(pk=row.comment_id).values_list("status", flat=True)
+    if row.kind in NOTIFY_KINDS:
+        # No comment any more: its thread or site was deleted.
+        status = Comment.objects.filter(pk=row.comment_id or 0).values_list("status", flat=True)
         if status.first() != Comment.Status.PUBLISHED:
             return "comment no longer published"
     return ""
