@@ -135,3 +135,21 @@ def test_staff_see_the_mail_that_went_out(client, smtp):
     page = staff.get("/notifications/sent/").content.decode()
     assert "Confirm: notifications from The News" in page
     assert "Sent" in page
+
+
+@pytest.mark.parametrize(("lang", "direction"), [("de", ""), ("es", ""), ("ru", ""), ("ar", "rtl")])
+def test_mail_is_written_in_the_language_the_reader_asked_in(client, smtp, lang, direction):
+    response = client.post_json(
+        "/subscriptions",
+        {"site": "news", "uri": "/story/", "email": "ann@example.org", "kind": "thread"},
+        HTTP_ACCEPT_LANGUAGE=lang,
+    )
+    deliver_due()
+    (mail,) = smtp.wait_for(1)
+
+    english = "Confirm: notifications from The News"
+    assert mail.subject != english and "The News" in mail.subject
+    assert "Nothing is sent to you unless you confirm." not in mail.text
+    assert f'lang="{lang}"' in mail.html
+    assert ('dir="rtl"' in mail.html) == (direction == "rtl")
+    assert response.json()["message"] != "" and "ann@example.org" in response.json()["message"]
