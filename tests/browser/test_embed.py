@@ -79,7 +79,7 @@ def test_the_widget_speaks_the_host_pages_language(page: Page, host: HostPage, p
     expect(page.get_by_role("link", name="1 Kommentar")).to_be_visible()
     first = own(comment(page, "Erster!"))
     for label in ("Dafür stimmen", "Dagegen stimmen", "Melden", "Antworten"):
-        expect(first.get_by_role("button", name=label)).to_be_visible()
+        expect(first.get_by_role("button", name=label, exact=True)).to_be_visible()
     expect(page.locator("summary")).to_have_text("Benachrichtigen bei")
     box = page.get_by_role("textbox", name="Kommentar", exact=True)
     expect(box).to_have_attribute("placeholder", re.compile("^Wir freuen uns auf Ihre Meinung"))
@@ -104,7 +104,7 @@ def test_an_arabic_page_gets_an_arabic_widget_right_to_left(
     expect(page.get_by_role("heading", name="تعليق واحد")).to_be_visible()
     first = own(comment(page, "رأي أول."))
     for label in ("صوّت بالتأييد", "صوّت بالرفض", "إبلاغ", "رد"):
-        expect(first.get_by_role("button", name=label)).to_be_visible()
+        expect(first.get_by_role("button", name=label, exact=True)).to_be_visible()
     expect(page.locator("summary")).to_have_text("أرسل لي إشعارًا عن")
     # Right to left: the author's name starts the line on the right, the date follows.
     assert page.locator(".p-wrap").evaluate("el => getComputedStyle(el).direction") == "rtl"

@@ -7,14 +7,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from parley.notifications.models import OutboundEmail
-from tests.browser.conftest import browser, context, page, parley_url  # noqa: F401 (fixtures)
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_visitor_signs_in_on_the_profile_page_with_the_emailed_link(
-    page: Page,  # noqa: F811
-    parley_url: str,  # noqa: F811
+    page: Page,
+    parley_url: str,
 ) -> None:
     page.goto(f"{parley_url}/accounts/profile/")
     page.get_by_label("E-mail").fill("ann@example.org")
