@@ -163,7 +163,7 @@ def test_daily_readers_get_one_digest_and_a_second_run_sends_nothing_more(
     assert digests.write_due_digests(tomorrow) == 0
 
     (digest,) = mails_to("daily@example.org")
-    assert digest.subject == "Your daily digest: 2 new"
+    assert digest.subject == "Your daily digest: 2 new comments"
     assert "Morning news" in digest.text and "Evening news" in digest.text
     assert "Deleted later" not in digest.text
     assert digest.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

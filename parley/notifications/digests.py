@@ -98,7 +98,12 @@ def _digest(email: str, items: list[DigestItem]) -> Letter:
                 )
         moderation = any(i.kind != DigestItem.Kind.COMMENT for i in items)
         return Letter(
-            subject=_("Your daily digest: %(n)d new") % {"n": len(items)},
+            subject=ngettext(
+                "Your daily digest: %(n)d new comment",
+                "Your daily digest: %(n)d new comments",
+                len(items),
+            )
+            % {"n": len(items)},
             paragraphs=paragraphs,
             items=sections,
             action_label=_("Open the moderation queue") if moderation else "",

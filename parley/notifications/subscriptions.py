@@ -201,8 +201,8 @@ def describe_unsubscribe(token: str) -> str:
             "site": subscription.site,
         }
     if "m" in payload:
-        return _("e-mail about comments waiting for moderation")
-    return _("every e-mail notification to %(email)s") % {"email": payload.get("e", "")}
+        return _("comments waiting for moderation")
+    return _("all e-mail notifications to %(email)s") % {"email": payload.get("e", "")}
 
 
 def unsubscribe(token: str) -> int:

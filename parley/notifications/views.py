@@ -39,7 +39,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     except BadLink as error:
         return _bad_link(request, error)
     if subscription is None:
-        message = _("This subscription was cancelled since; subscribe again from the page.")
+        message = _("This subscription has since been cancelled; subscribe again from the page.")
         context = {"title": _("Nothing to confirm"), "message": message}
         return render(request, "notifications/page.html", context)
     return render(
