@@ -5,7 +5,6 @@ import time
 
 import pytest
 from django.contrib.auth.models import User
-from django.core import signing
 from django.test import Client
 
 from parley.comments.models import Subscription
@@ -85,7 +84,7 @@ def test_a_tampered_or_expired_confirmation_link_gets_a_clear_page_and_confirms_
     assert "This link is not valid" in page.content.decode()
 
     later = time.time() + 8 * 24 * 3600  # confirmation links last a week
-    monkeypatch.setattr(signing.time, "time", lambda: later)
+    monkeypatch.setattr("django.core.signing.time.time", lambda: later)
     page = browser.post(confirm)
     assert page.status_code == 400
     assert "This link has expired." in page.content.decode()

@@ -14,6 +14,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -296,8 +297,8 @@ def server(settings: Any) -> Iterator[Callable[..., Recording]]:
     """Parley's mail goes to a recording server, set up by the test."""
     controllers: list[Controller] = []
 
-    def start(  # type: ignore[assignment]
-        *, greylist: set[str] = frozenset(), tempfail: int = 0, reject_content: bool = False
+    def start(
+        *, greylist: AbstractSet[str] = frozenset(), tempfail: int = 0, reject_content: bool = False
     ) -> Recording:
         mailbox = Mailbox(port=free_port())
         handler = Recording(mailbox, set(greylist), tempfail, reject_content)

@@ -153,6 +153,7 @@ def test_a_new_account_is_asked_only_for_the_name_to_comment_under(
 
     expect(status(page)).to_have_text("Comment posted")
     posted = Comment.objects.get(body="First as Fay.")
+    assert posted.account is not None
     assert (posted.author_name, posted.author_email, posted.account.email) == (
         "Fay",
         "fay@example.org",
