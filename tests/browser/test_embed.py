@@ -81,6 +81,7 @@ def test_the_widget_speaks_the_host_pages_language(page: Page, host: HostPage, p
     for label in ("Dafür stimmen", "Dagegen stimmen", "Melden", "Antworten"):
         expect(first.get_by_role("button", name=label, exact=True)).to_be_visible()
     expect(page.locator("summary")).to_have_text("Benachrichtigen bei")
+    expect(page.get_by_role("button", name="Anmelden")).to_be_visible()
     box = page.get_by_role("textbox", name="Kommentar", exact=True)
     expect(box).to_have_attribute("placeholder", re.compile("^Wir freuen uns auf Ihre Meinung"))
     box.fill("Zweiter!")

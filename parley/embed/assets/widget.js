@@ -452,6 +452,7 @@ function mount(said) {
     if (words) {
       Object.assign(T, JSON.parse(words.textContent));
       words.remove();
+      drawBar();
     }
     editMinutes = +fragment.dataset.editWindow || 15;
     closed = fragment.hasAttribute("data-closed");
@@ -834,6 +835,9 @@ function mount(said) {
   // Signed in, the bar names the account and the comment boxes ask for a name only where
   // the account has none yet (a new one). Its own comments get Edit and Delete, which
   // signing out takes away again (but for those this browser holds an edit token for).
+  // Drawn again once the thread's strings arrive: the bar shows before them.
+  const drawBar = (a = account) => bar.firstChild.replaceChildren(...(a ? [t("signedIn", { name: a.name || a.email }), " ", button(t("signOut"), "signOut")] : [button(t("signIn"), "signIn", { "aria-expanded": "false" })]));
+
   function signedIn(a, own = []) {
     account = a;
     const was = ownComments;
@@ -849,7 +853,7 @@ function mount(said) {
     if (!a) stored("session", null);
     wrap.classList.toggle("p-in", !!a);
     wrap.classList.toggle("p-named", !!a?.name);
-    bar.firstChild.replaceChildren(...(a ? [t("signedIn", { name: a.name || a.email }), " ", button(t("signOut"), "signOut")] : [button(t("signIn"), "signIn", { "aria-expanded": "false" })]));
+    drawBar();
     const email = root.querySelector(".p-notify [name=email]");
     if (a && email) email.value = a.email;
   }
