@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 
 from parley.articles.demo import seed_demo
 from parley.comments.models import Comment, CommentRevision, Thread
+from parley.notifications.models import OutboundEmail
 from parley.sites.models import Site
 
 pytestmark = pytest.mark.django_db
@@ -78,6 +79,14 @@ def test_demo_seeds_a_multilingual_discussion_four_levels_deep():
 
     seed_demo()  # a second run keeps the demo as it is
     assert Comment.objects.filter(thread=thread).count() == comments.count()
+
+
+def test_the_demo_editor_is_alerted_of_the_seeded_held_comments():
+    seed_demo()
+
+    alerts = OutboundEmail.objects.filter(to="editor@frontline-review.example", kind="held")
+    assert alerts.exists()
+    assert all(a.subject.startswith("Held for review") for a in alerts)
 
 
 def test_site_add_on_an_existing_site_adds_an_embedding_origin():

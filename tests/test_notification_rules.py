@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from parley.comments.actions import do_set_status
-from parley.comments.models import Comment, Subscription
+from parley.comments.models import Comment, Subscription, Thread
 from parley.moderation import decisions, gate, tasks
 from parley.moderation.models import Policy
 from parley.notifications import digests
@@ -51,7 +51,7 @@ def test_a_thread_follower_hears_of_each_new_comment_but_not_of_their_own(
     say(other_reader, "Mine", email="fan@example.org", name="Fan")
 
     (mail,) = mails_to("fan@example.org")
-    assert mail.subject == "New comment by Ann on /story/"
+    assert mail.subject == "New comment by Ann on The News"  # the site: the thread has no title
     assert "First!" in mail.text and "First!" in mail.html
 
 
@@ -72,12 +72,12 @@ def test_replies_to_my_comments_and_replies_under_one_comment(client, other_read
     say(other_reader, "Deeper", parent=under, name="Bob")
 
     assert [m.subject for m in mails_to("ann@example.org")] == [
-        "Bob replied to your comment",
-        "Bob replied to your comment",  # "Deeper" answers Ann's reply
+        "Bob replied to your comment on The News",
+        "Bob replied to your comment on The News",  # "Deeper" answers Ann's reply
     ]
     assert [m.subject for m in mails_to("watcher@example.org")] == [
-        "Ann replied in a discussion you follow",
-        "Bob replied in a discussion you follow",
+        "Ann replied in a discussion you follow on The News",
+        "Bob replied in a discussion you follow on The News",
     ]
 
 
@@ -192,6 +192,7 @@ def test_moderators_choose_instant_daily_or_no_alerts(client, other_reader, site
     assert response.status_code == 201, response.content
     (alert,) = mails_to("instant@example.org")
     assert alert.subject == "Reported: a comment by Ann on The News"
+    assert "Reason: Spam" in alert.text
     assert "/moderation/" in alert.text
     assert DigestItem.objects.filter(email="daily@example.org", kind="reported").exists()
     assert mails_to("quiet@example.org") == mails_to("daily@example.org") == []
@@ -236,3 +237,29 @@ def test_a_signed_in_reader_subscribes_their_own_address_without_confirming(clie
     assert "me@example.org" in response.json()["message"]
     assert Subscription.objects.get().confirmed_at is not None
     assert not OutboundEmail.objects.exists()  # no confirmation needed
+
+
+def test_mail_names_a_page_by_its_title_never_by_a_path_a_stranger_typed(client, site):
+    Thread.objects.create(site=site, uri="/story/", title="The river crossing")
+    for uri in ["/story/", "/WIN-A-PRIZE-at-evil.example/claim/"]:
+        response = client.post_json(
+            "/subscriptions",
+            {"site": "news", "uri": uri, "email": "v@example.org", "kind": "thread"},
+        )
+        assert response.status_code == 202
+
+    titled, untitled = mails_to("v@example.org")
+    assert "new comments on The river crossing." in titled.text
+    assert "evil.example" not in untitled.text + untitled.html + untitled.subject
+    assert "new comments on The News." in untitled.text
+
+
+def test_a_page_path_with_spaces_or_control_characters_is_refused(client, site):
+    for uri in ["/ WIN A PRIZE at http://evil.example/ ", "/story/\nBcc: x@y.org"]:
+        response = client.post_json(
+            "/subscriptions",
+            {"site": "news", "uri": uri, "email": "v@example.org", "kind": "thread"},
+        )
+        assert response.status_code == 422
+        assert "uri" in response.json()["error"]["fields"]
+    assert not OutboundEmail.objects.exists()

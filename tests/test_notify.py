@@ -40,11 +40,13 @@ def test_a_guest_confirms_gets_a_reply_notification_and_unsubscribes_with_one_po
     assert Subscription.objects.get().confirmed_at is None  # a GET (a mail scanner) is not enough
     assert browser.post(confirm).status_code == 200
     assert Subscription.objects.get().confirmed_at is not None
+    again = browser.get(confirm).content.decode()  # opened again: says so, asks nothing
+    assert "You are subscribed" in again and "Yes, notify me" not in again
 
     say(other_reader, "A reply to Ann", parent=first, name="Bob")
     deliver_due()
     notification = smtp.wait_for(2)[1]
-    assert "Bob replied to your comment" in notification.subject
+    assert notification.subject == "Bob replied to your comment on The News"
     assert "A reply to Ann" in notification.text and "A reply to Ann" in notification.html
     assert notification.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     unsubscribe = notification.message["List-Unsubscribe"].strip("<>")

@@ -14,11 +14,13 @@ from django.db import transaction
 from parley.comments.actions import (
     STATUS_FOR_ACTION,
     Draft,
+    announce_new,
     do_edit_comment,
     do_post_comment,
     do_vote,
 )
 from parley.comments.models import Comment, Thread
+from parley.comments.signals import comment_reported
 from parley.core.markdown import render_markdown
 from parley.core.readers import Actor, hash_ip
 from parley.moderation import gate
@@ -30,6 +32,7 @@ from .models import Article, Figure
 
 CONTENT = Path(__file__).parent / "demo_content"
 STAFF_USERNAME = "editor"
+STAFF_EMAIL = "editor@frontline-review.example"
 
 
 def seed_demo() -> tuple[Site, str]:
@@ -37,15 +40,18 @@ def seed_demo() -> tuple[Site, str]:
     password."""
     content = json.loads((CONTENT / "content.json").read_text(encoding="utf-8"))
     with transaction.atomic():
+        # First, with an address: the seeded held and reported comments alert the editor,
+        # whose mail the demo lists at /notifications/sent/.
+        staff, _ = get_user_model().objects.get_or_create(
+            username=STAFF_USERNAME,
+            defaults={"is_staff": True, "is_superuser": True, "email": STAFF_EMAIL},
+        )
+        password = secrets.token_urlsafe(9)
+        staff.set_password(password)
+        staff.save()
         site = Site.objects.filter(name=content["site"]["name"]).first()
         if site is None:
             site = _seed_site(content)
-        password = secrets.token_urlsafe(9)
-        staff, _ = get_user_model().objects.get_or_create(
-            username=STAFF_USERNAME, defaults={"is_staff": True, "is_superuser": True}
-        )
-        staff.set_password(password)
-        staff.save()
     return site, password
 
 
@@ -120,10 +126,12 @@ def _seed_for_moderators(thread: Thread, spec: dict[str, Any], published_at: Any
         created_at=published_at + timedelta(minutes=spec["minutes_after"]),
     )
     gate.record(comment.pk, verdict)
+    announce_new(comment, settled=True, shadow=verdict.shadow)  # moderators are alerted
     for n, (reason, note) in enumerate(spec.get("reports", [])):
-        Report.objects.create(
+        report = Report.objects.create(
             comment=comment, reason=reason, note=note, reader_key=f"demo-reporter:{n}"
         )
+        comment_reported.send(sender=Comment, comment=comment, report=report)
 
 
 def _seed_comment(

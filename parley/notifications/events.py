@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from parley.comments.models import Comment, Subscription
 from parley.comments.signals import comment_held, comment_published, comment_reported
+from parley.moderation.models import Report
 
 from .models import DigestItem, ModeratorAlerts, OutboundEmail
 from .outbox import Item, Letter, excerpt, link, queue_email
@@ -20,6 +21,7 @@ from .subscriptions import (
     comment_link,
     manage_link,
     moderator_unsubscribe_link,
+    page_name,
     page_url,
     unsubscribe_link,
 )
@@ -109,11 +111,11 @@ def notify_subscribers(sender: Any, comment: Comment, **kwargs: Any) -> None:
 
 def _notification(subscription: Subscription, comment: Comment) -> Letter:
     with translation.override(subscription.lang or None):
-        values = {"author": comment.author_name, "page": comment.thread.title or comment.thread.uri}
+        values = {"author": comment.author_name, "page": page_name(comment.thread)}
         if subscription.kind == Subscription.Kind.REPLIES:
-            subject = _("%(author)s replied to your comment") % values
+            subject = _("%(author)s replied to your comment on %(page)s") % values
         elif subscription.kind == Subscription.Kind.COMMENT:
-            subject = _("%(author)s replied in a discussion you follow") % values
+            subject = _("%(author)s replied in a discussion you follow on %(page)s") % values
         else:
             subject = _("New comment by %(author)s on %(page)s") % values
         return Letter(
@@ -148,11 +150,11 @@ def alert_moderators_held(sender: Any, comment: Comment, **kwargs: Any) -> None:
 
 
 @receiver(comment_reported)
-def alert_moderators_reported(sender: Any, comment: Comment, **kwargs: Any) -> None:
-    _alert_moderators(comment, DigestItem.Kind.REPORTED)
+def alert_moderators_reported(sender: Any, comment: Comment, report: Report, **kwargs: Any) -> None:
+    _alert_moderators(comment, DigestItem.Kind.REPORTED, report)
 
 
-def _alert_moderators(comment: Comment, kind: str) -> None:
+def _alert_moderators(comment: Comment, kind: str, report: Report | None = None) -> None:
     for person in moderators_of(comment):
         alerts, _created = ModeratorAlerts.objects.get_or_create(user=person)
         email = person.email.lower()
@@ -167,15 +169,22 @@ def _alert_moderators(comment: Comment, kind: str) -> None:
             key=f"{kind}:{comment.pk}:{person.pk}",
             kind=kind,
             to=email,
-            letter=_moderator_alert(alerts, email, comment, kind),
+            letter=_moderator_alert(alerts, email, comment, kind, report),
             lang=alerts.lang,
             site=comment.thread.site,
             comment=comment,
         )
 
 
-def _moderator_alert(alerts: ModeratorAlerts, email: str, comment: Comment, kind: str) -> Letter:
+def _moderator_alert(
+    alerts: ModeratorAlerts, email: str, comment: Comment, kind: str, report: Report | None
+) -> Letter:
     with translation.override(alerts.lang or None):
+        why: list[str] = []
+        if report is not None:  # in the moderator's language, as the queue shows it
+            why = [_("Reason: %(reason)s") % {"reason": report.get_reason_display()}]
+            if report.note:
+                why.append(_("The reader's note: %(note)s") % {"note": report.note})
         values = {"author": comment.author_name, "site": comment.thread.site}
         subject = (
             _("Held for review: a comment by %(author)s on %(site)s")
@@ -184,7 +193,7 @@ def _moderator_alert(alerts: ModeratorAlerts, email: str, comment: Comment, kind
         ) % values
         return Letter(
             subject=subject,
-            paragraphs=[subject],
+            paragraphs=[subject, *why],
             items=[
                 Item(
                     comment.thread.uri,

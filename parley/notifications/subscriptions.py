@@ -1,6 +1,7 @@
 """'Notify of': asking, confirming (double opt-in for guests), leaving."""
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -10,7 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from parley.comments.access import access_comment, access_site
-from parley.comments.models import Comment, Subscription
+from parley.comments.models import Comment, Subscription, Thread
 from parley.core.errors import Invalid
 from parley.core.readers import Actor, enforce_actor_limits
 from parley.sites.models import Site
@@ -54,7 +55,11 @@ def subscribe(actor: Actor, request: Request) -> str:
         errors["kind"] = _("Choose new follow-up comments or new replies to my comments.")
     if request.delivery not in Subscription.Delivery.values:
         errors["delivery"] = _("Choose at once or a daily digest.")
-    if not request.uri.startswith("/") or len(request.uri) > 500:
+    if (
+        not request.uri.startswith("/")
+        or len(request.uri) > 500
+        or any(ch.isspace() or ord(ch) < 32 for ch in request.uri)
+    ):
         errors["uri"] = _("A page path starts with / and has at most 500 characters.")
     if request.kind == Subscription.Kind.COMMENT and request.comment is None:
         errors["comment"] = _("Say which comment's replies to follow.")
@@ -123,7 +128,7 @@ def _ask_to_confirm(subscription: Subscription) -> None:
                 _("Someone, hopefully you, asked to be notified by e-mail of %(what)s on %(page)s.")
                 % {
                     "what": what_is_followed(subscription),
-                    "page": page_url(subscription.site, subscription.uri),
+                    "page": page_name(thread_of(subscription), subscription.site),
                 },
                 _("Nothing is sent to you unless you confirm."),
             ],
@@ -152,19 +157,23 @@ def what_is_followed(subscription: Subscription) -> str:
     return _("replies to a comment")
 
 
+def confirmation_of(token: str) -> Subscription | None:
+    """The subscription a confirmation link names, if it is still there; reads only."""
+    payload = tokens.read(tokens.CONFIRM, token)
+    return Subscription.objects.filter(
+        pk=int(payload.get("s", 0)), email=str(payload.get("e", ""))
+    ).first()
+
+
 def confirm(token: str) -> Subscription | None:
     """Confirm the subscription a link names; None when it is gone (unsubscribed since).
     Confirming twice changes nothing."""
-    payload = tokens.read(tokens.CONFIRM, token)
-    with transaction.atomic():
-        subscription = (
-            Subscription.objects.select_for_update()
-            .filter(pk=int(payload.get("s", 0)), email=str(payload.get("e", "")))
-            .first()
+    subscription = confirmation_of(token)
+    if subscription is not None and subscription.confirmed_at is None:
+        Subscription.objects.filter(pk=subscription.pk, confirmed_at__isnull=True).update(
+            confirmed_at=timezone.now()
         )
-        if subscription is not None and subscription.confirmed_at is None:
-            subscription.confirmed_at = timezone.now()
-            subscription.save(update_fields=["confirmed_at"])
+        subscription.refresh_from_db()
     return subscription
 
 
@@ -195,10 +204,9 @@ def describe_unsubscribe(token: str) -> str:
         subscription = Subscription.objects.filter(pk=payload["s"], email=payload.get("e")).first()
         if subscription is None:
             return ""
-        return _("%(what)s on %(page)s (%(site)s)") % {
+        return _("%(what)s on %(page)s") % {
             "what": what_is_followed(subscription),
-            "page": subscription.uri,
-            "site": subscription.site,
+            "page": page_name(thread_of(subscription), subscription.site),
         }
     if "m" in payload:
         return _("comments waiting for moderation")
@@ -273,6 +281,19 @@ def unsubscribe_one(email: str, subscription_id: int) -> int:
     return stopped
 
 
+def page_name(thread: Thread | None, site: Site | None = None) -> str:
+    """How e-mail names a page: its discussion's title where the publisher gave one, else the
+    site's name — never the bare path, which a stranger may have typed to put words in our
+    mail."""
+    if thread is not None:
+        return thread.title or str(thread.site)
+    return str(site)
+
+
+def thread_of(subscription: Subscription) -> Thread | None:
+    return Thread.objects.filter(site=subscription.site, uri=subscription.uri).first()
+
+
 def page_url(site: Site, uri: str) -> str:
     """Where readers read a thread: Parley's own article page, or the publisher's page that
     embeds it (on the site's first allowed origin)."""
@@ -285,9 +306,12 @@ def page_url(site: Site, uri: str) -> str:
     slug = match.kwargs.get("slug") if match is not None and match.url_name == "article" else None
     if slug is not None and Article.objects.filter(site=site, slug=slug).exists():
         return public_url(uri)
-    if not (site.origins or site.domains):
+    if site.origins:
+        return site.origins[0] + uri
+    public_host = urlsplit(public_url("")).hostname
+    if not site.domains or site.domains[0] in (public_host, "127.0.0.1", "localhost"):
         return public_url(uri)
-    return (site.origins[0] if site.origins else f"https://{site.domains[0]}") + uri
+    return f"https://{site.domains[0]}{uri}"
 
 
 def comment_link(comment: Comment) -> str:

@@ -33,9 +33,11 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows what would be confirmed; POST confirms (mail scanners only GET links)."""
     try:
         if request.method == "GET":
-            subscriptions.tokens.read(subscriptions.tokens.CONFIRM, token)
-            return render(request, "notifications/confirm.html", {"token": token})
-        subscription = subscriptions.confirm(token)
+            subscription = subscriptions.confirmation_of(token)
+            if subscription is None or subscription.confirmed_at is None:
+                return render(request, "notifications/confirm.html", {"token": token})
+        else:
+            subscription = subscriptions.confirm(token)
     except BadLink as error:
         return _bad_link(request, error)
     if subscription is None:
@@ -51,7 +53,9 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
             % {
                 "email": subscription.email,
                 "what": subscriptions.what_is_followed(subscription),
-                "page": subscription.uri,
+                "page": subscriptions.page_name(
+                    subscriptions.thread_of(subscription), subscription.site
+                ),
             },
             "back": subscriptions.page_url(subscription.site, subscription.uri),
             "manage": subscriptions.manage_link(subscription.email),
@@ -147,7 +151,8 @@ def sent_mail(request: HttpRequest) -> HttpResponse:
 @staff_member_required
 def sent_message(request: HttpRequest, pk: int) -> HttpResponse:
     row = get_object_or_404(OutboundEmail, pk=pk)
-    return render(request, "notifications/sent_message.html", {"row": row, "section": "mail"})
+    context = {"row": row, "section": "mail", "sender": settings.DEFAULT_FROM_EMAIL}
+    return render(request, "notifications/sent_message.html", context)
 
 
 @staff_member_required
