@@ -79,7 +79,7 @@ def test_a_reader_subscribes_in_the_widget_confirms_by_mail_and_unsubscribes_in_
     deliver_due()
     notification = mail.wait_for(2)[1]
     assert notification.envelope_to == ["ann@example.org"]
-    assert notification.subject == "Bob replied to your comment"
+    assert notification.subject == "Bob replied to your comment on The News"
     assert "Bob's answer to Ann." in notification.text
     # Its link leads back to the reply, on the publisher's page.
     reply_id = Comment.objects.get(author_name="Bob").pk
