@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "parley.embed",
     "parley.notifications",
     "parley.accounts",
+    "parley.funding",
 ]
 
 MIDDLEWARE = [
@@ -213,6 +214,14 @@ PARLEY_OUTBOX_MAX_ATTEMPTS = 8
 PARLEY_NOTIFY_PER_HOUR = 10
 # Daily digests go out at this hour (UTC).
 PARLEY_DIGEST_HOUR = int(os.environ.get("PARLEY_DIGEST_HOUR", "7"))
+
+# Stripe: real keys come only from the environment; STRIPE_API_BASE points the client at the
+# fake Stripe that the demo and the tests run (parley/funding/fake_stripe.py).
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+# A webhook's signed timestamp may be this far from now, either way (replays, clock skew).
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
 
 LOGGING = {
     "version": 1,
