@@ -13,6 +13,7 @@ from ninja.renderers import BaseRenderer
 from parley.accounts.api import router as accounts_router
 from parley.comments.api import router as comments_router
 from parley.core.errors import ParleyError, RateLimited, error_response
+from parley.funding.api import router as funding_router
 from parley.moderation.api import router as moderation_router
 
 
@@ -32,6 +33,7 @@ api = NinjaAPI(
 )
 api.add_router("/", comments_router)
 api.add_router("/", moderation_router)
+api.add_router("/", funding_router)
 api.add_router("/", accounts_router)
 
 

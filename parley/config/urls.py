@@ -7,6 +7,7 @@ from parley.articles import views as articles
 from parley.comments import views as comments
 from parley.core import views as core
 from parley.embed import views as embed
+from parley.funding.webhooks import stripe_webhook
 
 from .api import api
 
@@ -22,6 +23,7 @@ urlpatterns = [
     path("comments/post", comments.post_comment_form, name="post-comment"),
     path("avatars/<str:digest>.svg", core.avatar, name="avatar"),
     path("embed.js", embed.embed_js, name="embed-js"),
+    path("webhooks/stripe", stripe_webhook, name="stripe-webhook"),
     path("admin/", admin.site.urls),
     path("moderation/", include("parley.moderation.urls")),
     path("notifications/", include("parley.notifications.urls")),

@@ -27,6 +27,7 @@ LIMITS: dict[str, list[tuple[str, int, int]]] = {
     "subscription.create": [("ip", 10, 600), ("email", 5, 3600), ("site", 300, 60)],
     "signin.request": [("email", 3, 900), ("ip", 10, 900), ("site", 300, 60)],
     "signin.complete": [("ip", 30, 900)],
+    "checkout.create": [("ip", 10, 600), ("reader", 10, 600), ("site", 120, 60)],
     "comment.report": [("reader", 10, 300), ("ip", 30, 300), ("site", 600, 60)],
 }
 
