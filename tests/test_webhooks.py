@@ -11,6 +11,7 @@ from itertools import count
 from typing import Any
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.test import Client
 
 from parley.funding import ledger
@@ -247,3 +248,15 @@ def test_fifty_events_delivered_at_once_make_the_exact_total(live_server, campai
     assert raised(campaign) == (sum(100 + n for n in range(50)), 50)
     assert Movement.objects.count() == 50
     assert ledger.reconcile() == []
+
+
+@pytest.mark.django_db
+def test_the_reconcile_command_reports_a_difference_with_exit_status_1(client, campaign):
+    deliver(client, paid(donation(campaign)))
+    call_command("funding", "reconcile")  # matches: no error
+
+    Campaign.objects.filter(pk=campaign.pk).update(supporters=7)
+    with pytest.raises(CommandError, match="1 difference"):
+        call_command("funding", "reconcile")
+    call_command("funding", "reconcile", "--fix")
+    assert raised(campaign) == (2500, 1)
