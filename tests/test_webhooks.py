@@ -260,3 +260,11 @@ def test_the_reconcile_command_reports_a_difference_with_exit_status_1(client, c
         call_command("funding", "reconcile")
     call_command("funding", "reconcile", "--fix")
     assert raised(campaign) == (2500, 1)
+
+
+@pytest.mark.django_db
+def test_a_gift_recorded_by_hand_moves_the_bar_and_reconciles(campaign):
+    ledger.record_seeded_payment(campaign, 2550_00, "ann@example.org", "Ann", show_name=True)
+    ledger.record_seeded_payment(campaign, 100_00, "ann@example.org")
+    assert raised(campaign) == (2650_00, 1)
+    assert ledger.reconcile() == []

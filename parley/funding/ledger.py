@@ -246,3 +246,30 @@ def reconcile(*, fix: bool = False) -> list[Difference]:
         if fix and any(d.campaign == campaign.slug for d in differences):
             Campaign.objects.filter(pk=campaign.pk).update(**ledger)
     return differences
+
+
+def record_seeded_payment(
+    campaign: Campaign, amount: int, email: str, name: str = "", show_name: bool = False
+) -> Donation:
+    """A paid one-time gift that did not come through Stripe (the demo's seed, a gift
+    recorded by hand), written to the ledger like any other so the totals reconcile."""
+    with transaction.atomic():
+        donation = Donation.objects.create(
+            campaign=campaign,
+            amount=amount,
+            currency=campaign.currency,
+            email=email,
+            name=name,
+            show_name=show_name,
+            status=Donation.Status.PAID,
+            paid_at=timezone.now(),
+        )
+        row = ProviderEvent.objects.create(
+            event_id=f"parley_seed_{donation.pk}",
+            type="parley.seeded_payment",
+            payload={},
+            state=APPLIED,
+            applied_at=timezone.now(),
+        )
+        record(donation, Movement.Kind.PAYMENT, amount, f"seed:{donation.pk}", row)
+    return donation
