@@ -1,5 +1,6 @@
 """Seeds the demo newsroom from demo_content/content.json: one site, three articles with maps, and a
-multilingual discussion several levels deep, written through the same actions readers use."""
+multilingual discussion several levels deep, written through the same actions readers use; and a
+funding campaign halfway to its goal, whose gifts are in the ledger like any other."""
 
 import json
 import secrets
@@ -10,6 +11,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.db import transaction
+from django.utils import timezone
 
 from parley.comments.actions import (
     STATUS_FOR_ACTION,
@@ -23,6 +25,8 @@ from parley.comments.models import Comment, Thread
 from parley.comments.signals import comment_reported
 from parley.core.markdown import render_markdown
 from parley.core.readers import Actor, hash_ip
+from parley.funding.ledger import record_seeded_payment
+from parley.funding.models import Campaign
 from parley.moderation import gate
 from parley.moderation.models import Report
 from parley.sites.models import Site
@@ -33,6 +37,16 @@ from .models import Article, Figure
 CONTENT = Path(__file__).parent / "demo_content"
 STAFF_USERNAME = "editor"
 STAFF_EMAIL = "editor@frontline-review.example"
+CAMPAIGN_SLUG = "support-frontline"
+# (amount in cents, e-mail, name, shown on the donor wall): 2,550 $ of the 5,000 $ goal.
+SEEDED_GIFTS = [
+    (100_000, "margit@readers.example", "Margit Halvorsen", True),
+    (50_000, "d.weber@readers.example", "", False),
+    (50_000, "tomas@readers.example", "Tomás Ruiz", True),
+    (25_000, "leyla@readers.example", "Leyla Arslan", True),
+    (20_000, "h.berg@readers.example", "", False),
+    (10_000, "okafor@readers.example", "J. Okafor", False),
+]
 
 
 def seed_demo() -> tuple[Site, str]:
@@ -52,7 +66,29 @@ def seed_demo() -> tuple[Site, str]:
         site = Site.objects.filter(name=content["site"]["name"]).first()
         if site is None:
             site = _seed_site(content)
+        # Apart from the site: a demo seeded before there were campaigns gets one too.
+        if not Campaign.objects.filter(slug=CAMPAIGN_SLUG).exists():
+            _seed_campaign(site)
     return site, password
+
+
+def _seed_campaign(site: Site) -> None:
+    campaign = Campaign.objects.create(
+        site=site,
+        slug=CAMPAIGN_SLUG,
+        title=f"Keep {site.title} independent",
+        goal=500_000,
+        currency="USD",
+        ends_at=timezone.now() + timedelta(days=30),
+        suggested_amounts=[500, 1000, 2500, 5000],
+        intervals=["once", "month", "year"],
+        thank_you=(
+            "Thank you. Readers like you keep our reporting free to read, free of ads, "
+            "and our comment section open to everyone."
+        ),
+    )
+    for amount, email, name, show_name in SEEDED_GIFTS:
+        record_seeded_payment(campaign, amount, email, name, show_name)
 
 
 def _seed_site(content: dict[str, Any]) -> Site:
