@@ -14,7 +14,7 @@ import binascii
 import hashlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import astuple, dataclass, field
 from datetime import datetime
 from typing import Any, Literal, TypeVar
@@ -69,6 +69,8 @@ class Node:
     # Set on the reader's own held comment: what its author is told ("pending", or
     # "published" for a shadow-banned author). It shows in full, and takes no replies.
     told: str | None = None
+    # The author's account gave to one of the site's campaigns: shown with a badge.
+    supporter: bool = False
 
     @property
     def is_placeholder(self) -> bool:
@@ -148,8 +150,23 @@ def _after_cursor(cursor: str, sort: Sort) -> Q:
     return Q(**{f"{field_name}__lt": key}) | Q(**{field_name: key, "pk__lt": pk})
 
 
+def _nobody(site_id: int, account_ids: Collection[int]) -> set[int]:
+    return set()
+
+
+# Which of these accounts gave to a campaign of the site. The funding app sets it when it
+# starts: it comes after comments in the layers, so threads never import it.
+_supporter_lookup: Callable[[int, Collection[int]], set[int]] = _nobody
+
+
+def set_supporter_lookup(lookup: Callable[[int, Collection[int]], set[int]]) -> None:
+    global _supporter_lookup
+    _supporter_lookup = lookup
+
+
 def load_page(site_name: str, uri: str, query: PageQuery, reader: str | None = None) -> ThreadPage:
-    """One query for the thread, one for a page of top-level comments, one for their replies;
+    """One query for the thread, one for a page of top-level comments, one for their replies,
+    one for which of their signed-in authors are supporters (none when no author signed in);
     for a `reader` with held comments in the thread, a few more to show them theirs."""
     query.check()
     sort, limit = query.sort, query.limit
@@ -169,8 +186,10 @@ def load_page(site_name: str, uri: str, query: PageQuery, reader: str | None = N
     roots = list(top.order_by(*_ORDER[sort])[: limit + 1])
     next_cursor = encode_cursor(roots[limit - 1], sort) if len(roots) > limit else None
     roots = roots[:limit]
-    replies = Comment.objects.filter(shown, root__in=roots).order_by("created_at", "id")
-    nodes = build_tree(roots, list(replies), thread.site.max_depth, own)
+    replies = list(Comment.objects.filter(shown, root__in=roots).order_by("created_at", "id"))
+    accounts = {c.account_id for c in (*roots, *replies) if c.account_id is not None}
+    supporters = _supporter_lookup(thread.site_id, accounts) if accounts else set()
+    nodes = build_tree(roots, replies, thread.site.max_depth, own, supporters)
     return ThreadPage(thread.site, uri, thread, query, nodes, next_cursor, own)
 
 
@@ -200,25 +219,30 @@ def build_tree(
     replies: list[Comment],
     max_depth: int,
     own: dict[int, str] | None = None,
+    supporters: Collection[int] = (),
 ) -> list[Node]:
     """Nest replies under their parents; a reply deeper than `max_depth` is shown at the
     deepest level, beside the comment it answers, and says whom it answers. `own`: the
-    reader's held comments, shown to them in full with what they are told."""
+    reader's held comments, shown to them in full with what they are told; `supporters`:
+    the accounts whose comments show the supporter badge."""
     own = own or {}
-    nodes: dict[int, Node] = {c.pk: Node(c, 1, told=own.get(c.pk)) for c in roots}
+
+    def node(c: Comment, level: int, **extra: Any) -> Node:
+        return Node(c, level, told=own.get(c.pk), supporter=c.account_id in supporters, **extra)
+
+    nodes: dict[int, Node] = {c.pk: node(c, 1) for c in roots}
     holder: dict[int, Node] = {}  # the node whose `replies` list shows a reply
     for reply in replies:  # oldest first, so a parent is always placed before its replies
         parent = nodes.get(reply.parent_id or 0)
         if parent is None:  # the parent is hidden (pending or spam): so is the reply
             continue
-        told = own.get(reply.pk)
         if parent.level < max_depth:
-            node, holder[reply.pk] = Node(reply, parent.level + 1, told=told), parent
+            shown, holder[reply.pk] = node(reply, parent.level + 1), parent
         else:
-            node = Node(reply, parent.level, in_reply_to=parent.comment.author_name, told=told)
+            shown = node(reply, parent.level, in_reply_to=parent.comment.author_name)
             holder[reply.pk] = holder.get(parent.comment.pk, parent)
-        holder[reply.pk].replies.append(node)
-        nodes[reply.pk] = node
+        holder[reply.pk].replies.append(shown)
+        nodes[reply.pk] = shown
     return [nodes[c.pk] for c in roots]
 
 
@@ -254,6 +278,7 @@ def comment_json(node: Node) -> dict[str, Any]:
             "name": "" if deleted else c.author_name,
             "url": None if deleted or not c.author_url else c.author_url,
             "avatar": None if deleted else avatar_url(c),
+            "supporter": not deleted and node.supporter,
         },
         "html": "" if deleted else c.body_html,
         "created_at": c.created_at.isoformat(),
@@ -273,7 +298,11 @@ def comment_json(node: Node) -> dict[str, Any]:
 def single_comment_json(comment: Comment) -> dict[str, Any]:
     """A comment outside its thread's tree (just posted, edited, or looked up alone)."""
     level = min(comment.depth, comment.thread.site.max_depth)
-    return comment_json(Node(comment, level, in_thread=False))
+    account = comment.account_id
+    supporter = account is not None and account in _supporter_lookup(
+        comment.thread.site_id, {account}
+    )
+    return comment_json(Node(comment, level, in_thread=False, supporter=supporter))
 
 
 def thread_json(page: ThreadPage) -> dict[str, Any]:

@@ -10,6 +10,9 @@ class AuthorOut(Schema):
     name: str
     url: str | None
     avatar: str | None
+    supporter: bool = Field(
+        description="Signed in with an account that gave to one of the site's campaigns"
+    )
 
 
 class QuoteSelector(Schema):
