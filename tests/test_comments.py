@@ -49,6 +49,7 @@ def test_guest_posts_a_comment_and_gets_credentials(client):
         "name": "Ann",
         "url": "https://ann.example",
         "avatar": data["comment"]["author"]["avatar"],
+        "supporter": False,
     }
     assert data["comment"]["author"]["avatar"].startswith("/avatars/")
     assert "ann@example.org" not in response.content.decode()
