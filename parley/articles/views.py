@@ -10,6 +10,7 @@ from parley.comments.fragments import thread_fragment
 from parley.comments.models import Thread
 from parley.comments.views import comment_box, thread_options
 from parley.core.errors import Invalid
+from parley.funding.queries import current_campaign
 
 from .models import Article
 from .rendering import render_article_body
@@ -54,6 +55,7 @@ def article_page(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "article": article,
             "body": render_article_body(article),
+            "campaign": current_campaign(article.site_id),
             "thread_html": mark_safe(fragment.raw.decode()),  # noqa: S308 - sanitised at write
             "sort": query.sort,
             "is_closed": Thread.objects.filter(

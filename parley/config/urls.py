@@ -28,6 +28,7 @@ urlpatterns = [
     path("moderation/", include("parley.moderation.urls")),
     path("notifications/", include("parley.notifications.urls")),
     path("accounts/", include("parley.accounts.urls")),
+    path("support/", include("parley.funding.urls")),
     # Uploaded images: a small install has no separate file server in front of it.
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
 ]
