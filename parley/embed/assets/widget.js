@@ -217,6 +217,42 @@ function fillCounts() {
   }
 }
 
+// --- the funding bar ----------------------------------------------------------------------
+
+// Each <div class="parley-campaign" data-campaign=…> shows its campaign's bar as Parley
+// renders it, in the page's language (funding/bar.html): Parley's own pages come with it, a
+// publisher's page gets it in the element's shadow root. It is asked for again every 30
+// seconds while the page is on screen, and at once on coming back to it.
+function campaigns() {
+  const bars = [...document.querySelectorAll(".parley-campaign[data-campaign]")];
+  const refresh = () => {
+    if (document.hidden) return;
+    const asked = {}; // one request for each campaign, however many bars show it
+    for (const el of bars) {
+      const slug = el.dataset.campaign;
+      (asked[slug] ||= fetch(`${BASE}/support/${slug}/bar?lang=${lang}`).then((r) => (r.ok ? r.text() : Promise.reject())))
+        .then((html) => {
+          const template = h("template");
+          template.innerHTML = html;
+          const fresh = template.content.firstElementChild;
+          const bar = el.shadowRoot?.lastChild || (el.querySelector(".parley-campaign-figures") && el);
+          if (!bar) return el.attachShadow({ mode: "open" }).append(h("style", { text: PARLEY_CSS }), fresh);
+          const [was, is] = [bar, fresh].map((b) => b.querySelector(".parley-campaign-figures"));
+          const [before, now] = [was, is].map((b) => b.querySelector("progress").getAttribute("aria-valuetext"));
+          if (was.outerHTML === is.outerHTML) return;
+          was.replaceWith(is);
+          // When the money moves (not a day), said by the campaign's first bar only.
+          if (now !== before && bars.find((b) => b.dataset.campaign === slug) === el) bar.querySelector("[role=status]").textContent = now;
+        })
+        .catch(() => {}); // the bar as it was beats a broken page
+    }
+  };
+  if (!bars.length) return;
+  refresh();
+  setInterval(refresh, 3e4);
+  document.addEventListener("visibilitychange", refresh);
+}
+
 // --- the widget ---------------------------------------------------------------------------
 
 function mount(said) {
@@ -417,7 +453,8 @@ function mount(said) {
     let due = false;
     const check = () => {
       const r = (end || host).getBoundingClientRect();
-      due ||= (end ? r.bottom : r.top) <= innerHeight;
+      // Within a pixel: the article's end may sit a fraction of one below the screen's.
+      due ||= (end ? r.bottom : r.top) < innerHeight + 1;
       if (!due) return;
       if (!floating) {
         floating = h("div", { dir: dir || "ltr" });
@@ -1151,6 +1188,7 @@ function boot() {
   let said;
   worded = new Promise((resolve) => (said = resolve));
   fillCounts();
+  campaigns();
   if (host && !host.shadowRoot) mount(said);
   else said();
 }
