@@ -16,7 +16,12 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 import stripe
 
+from parley.articles.demo import CAMPAIGN_SLUG, seed_demo
+from parley.core.readers import Actor
+from parley.funding.actions import check_checkout
 from parley.funding.fake_stripe import FakeStripeServer, start_fake_stripe
+from parley.funding.ledger import reconcile
+from parley.funding.models import Campaign, Donation
 
 SECRET = "whsec_fake_stripe_test"
 
@@ -77,6 +82,16 @@ def _open(url: str, method: str = "GET") -> bytes:
         return bytes(response.read())
 
 
+def _post_form(base: str, path: str, form: dict[str, str]) -> http.client.HTTPResponse:
+    """A browser's form POST, its redirect not followed."""
+    connection = http.client.HTTPConnection(urlsplit(base).netloc, timeout=10)
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    connection.request("POST", path, urlencode(form), headers)
+    response = connection.getresponse()
+    response.read()
+    return response
+
+
 @dataclass
 class Fake:
     server: FakeStripeServer
@@ -85,15 +100,7 @@ class Fake:
     client: stripe.StripeClient
 
     def post(self, path: str, form: dict[str, str] | None = None) -> http.client.HTTPResponse:
-        """A browser's (or a test's) form POST, redirects not followed."""
-        parts = urlsplit(self.base)
-        connection = http.client.HTTPConnection(parts.netloc, timeout=10)
-        body = urlencode(form or {})
-        headers = {"Content-Type": "application/x-www-form-urlencoded"}
-        connection.request("POST", path, body, headers)
-        response = connection.getresponse()
-        response.read()
-        return response
+        return _post_form(self.base, path, form or {})
 
     def control(self, path: str) -> Any:
         return json.loads(_open(f"{self.base}{path}", "POST"))
@@ -391,3 +398,43 @@ def test_a_failed_delivery_is_recorded_not_retried(fake: Fake) -> None:
 
     assert [event["delivered"] for event in fake.events()] == [500, None]
     assert len(fake.receiver.deliveries) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_campaign_takes_gifts_through_parley_and_the_fake_end_to_end(
+    live_server: Any, settings: Any
+) -> None:
+    """What `parley demo` wires up: Parley's Stripe client pointed at the fake, the fake's
+    webhooks pointed at Parley, one secret on both sides."""
+    seed_demo()
+    fake, base = start_fake_stripe(0, f"{live_server.url}/webhooks/stripe", SECRET)
+    settings.STRIPE_API_BASE, settings.STRIPE_SECRET_KEY = base, "sk_test_demo"
+    settings.STRIPE_WEBHOOK_SECRET, settings.PUBLIC_URL = SECRET, live_server.url
+    reader = Actor(reader_key="r:ada", reader_token="", ip_hash="ada")
+    campaign = Campaign.objects.get(slug=CAMPAIGN_SLUG)
+    seeded = (campaign.goal, campaign.raised, campaign.supporters)
+    try:
+        once = urlsplit(check_checkout(reader, CAMPAIGN_SLUG, 2500, "once"))
+        monthly = urlsplit(check_checkout(reader, CAMPAIGN_SLUG, 1000, "month"))
+        for page in (once, monthly):
+            form = {"email": "ada@example.org", "name": "Ada", "action": "pay"}
+            response = _post_form(base, page.path, form)
+            assert response.status == 303
+            thanks = f"{live_server.url}/support/{CAMPAIGN_SLUG}/thanks/?session_id=cs_test_"
+            assert response.headers["Location"].startswith(thanks)
+        delivered = [(e.body["type"], e.delivered) for e in fake.stripe.events.values()]
+    finally:
+        fake.shutdown()
+
+    campaign.refresh_from_db()
+    assert seeded == (500_000, 255_000, 6)
+    assert delivered == [
+        ("checkout.session.completed", [200]),
+        ("checkout.session.completed", [200]),
+        ("invoice.paid", [200]),
+    ]
+    assert (campaign.raised, campaign.supporters) == (255_000 + 2500 + 1000, 7)
+    assert set(
+        Donation.objects.filter(email="ada@example.org").values_list("status", flat=True)
+    ) == {Donation.Status.PAID}
+    assert reconcile() == []
