@@ -268,3 +268,28 @@ def test_a_gift_recorded_by_hand_moves_the_bar_and_reconciles(campaign):
     ledger.record_seeded_payment(campaign, 100_00, "ann@example.org")
     assert raised(campaign) == (2650_00, 1)
     assert ledger.reconcile() == []
+
+
+@pytest.mark.django_db
+def test_events_in_stripes_newer_shapes_count_the_same(client, campaign):
+    """From API version 2025-03-31 invoices name their subscription and payment under
+    `parent` and `payments`, and refund events carry only the charge's running total."""
+    sub = donation(campaign, interval="month", amount=1000)
+    deliver(client, paid(sub))
+    renewal = invoice(f"sub_{sub.pk}", 1000, "subscription_cycle", "pi_new")
+    obj = renewal["data"]["object"]
+    del obj["subscription"], obj["payment_intent"]
+    obj["parent"] = {"subscription_details": {"subscription": f"sub_{sub.pk}"}}
+    obj["payments"] = {"data": [{"payment": {"payment_intent": "pi_new"}}]}
+    deliver(client, renewal)
+    assert raised(campaign)[0] == 1000
+
+    def refund_total(total: int) -> dict[str, Any]:
+        charge = {"id": "ch_new", "payment_intent": "pi_new", "amount_refunded": total}
+        return event("charge.refunded", charge)
+
+    deliver(client, refund_total(300))
+    deliver(client, refund_total(1000))
+    deliver(client, refund_total(300))  # a late, older event: nothing more goes back
+    assert raised(campaign)[0] == 0
+    assert ledger.reconcile() == []

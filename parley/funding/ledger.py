@@ -101,15 +101,31 @@ def _checkout_completed(row: ProviderEvent, obj: dict[str, Any]) -> str:
 
 
 def _invoice_paid(row: ProviderEvent, obj: dict[str, Any]) -> str:
-    donation = _by_subscription(obj.get("subscription"))
+    donation = _by_subscription(_invoice_subscription(obj))
     if donation is None:
         return WAITING  # the checkout that started the subscription has not come in yet
     first = obj.get("billing_reason") == "subscription_create"
     kind = Movement.Kind.PAYMENT if first else Movement.Kind.RENEWAL
-    record(
-        donation, kind, int(obj["amount_paid"]), str(obj.get("payment_intent") or obj["id"]), row
-    )
+    reference = _invoice_payment_intent(obj) or str(obj["id"])
+    record(donation, kind, int(obj["amount_paid"]), reference, row)
     return APPLIED
+
+
+# Stripe's API versions from 2025-03-31 moved these off the invoice itself; the endpoint's
+# version decides which shape arrives, so both are read.
+def _invoice_subscription(obj: dict[str, Any]) -> str:
+    details = (obj.get("parent") or {}).get("subscription_details") or {}
+    return str(obj.get("subscription") or details.get("subscription") or "")
+
+
+def _invoice_payment_intent(obj: dict[str, Any]) -> str:
+    if obj.get("payment_intent"):
+        return str(obj["payment_intent"])
+    for payment in (obj.get("payments") or {}).get("data", []):
+        intent = (payment.get("payment") or {}).get("payment_intent")
+        if intent:
+            return str(intent)
+    return ""
 
 
 def _charge_refunded(row: ProviderEvent, obj: dict[str, Any]) -> str:
@@ -117,8 +133,23 @@ def _charge_refunded(row: ProviderEvent, obj: dict[str, Any]) -> str:
     if payment is None:
         return WAITING  # the refund came before the payment it refunds
     donation = Donation.objects.select_for_update().get(pk=payment.donation_id)
-    for refund in (obj.get("refunds") or {}).get("data", []):
-        record(donation, Movement.Kind.REFUND, -int(refund["amount"]), str(refund["id"]), row)
+    refunds = (obj.get("refunds") or {}).get("data")
+    if refunds is not None:
+        for refund in refunds:
+            record(donation, Movement.Kind.REFUND, -int(refund["amount"]), str(refund["id"]), row)
+    else:
+        # Newer API versions send no refund list: the charge's running total says how much
+        # has gone back, so what is new is the total less what is recorded for this charge.
+        charge = str(obj["id"])
+        recorded = -int(
+            Movement.objects.filter(
+                kind=Movement.Kind.REFUND, provider_ref__startswith=f"{charge}@"
+            ).aggregate(total=Sum("amount"))["total"]
+            or 0
+        )
+        total = int(obj.get("amount_refunded") or 0)
+        if total > recorded:  # an older event arriving late repeats nothing
+            record(donation, Movement.Kind.REFUND, recorded - total, f"{charge}@{total}", row)
     if _net(donation) <= 0 and donation.interval == "once":
         Donation.objects.filter(pk=donation.pk).update(status=Donation.Status.REFUNDED)
         _recount_supporters(donation.campaign_id)
