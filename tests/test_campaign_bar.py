@@ -307,9 +307,9 @@ def error_beside(html: str, field_id: str) -> str:
     ("data", "field", "error"),
     [
         ({"other_amount": "a lot"}, "other-amount", "Enter an amount such as 12.50."),
-        ({"other_amount": "2.99"}, "other-amount", "The smallest gift is 3.00 USD."),
-        ({"other_amount": "-10"}, "other-amount", "The smallest gift is 3.00 USD."),
-        ({"amount": "100"}, "amount", "The smallest gift is 3.00 USD."),
+        ({"other_amount": "2.99"}, "other-amount", "The smallest gift is 3\xa0$."),
+        ({"other_amount": "-10"}, "other-amount", "The smallest gift is 3\xa0$."),
+        ({"amount": "100"}, "amount", "The smallest gift is 3\xa0$."),
         ({}, "amount", "Choose an amount or enter your own."),
         (
             {"amount": "1000", "interval": "year"},

@@ -10,6 +10,7 @@ from parley.notifications.outbox import public_url
 from parley.notifications.subscriptions import clean_email
 
 from .models import CURRENCIES, Campaign, Donation, Interval
+from .money import money
 from .stripe_client import create_checkout
 
 # A hard ceiling too: nobody gives a million through a comment section's button, and card
@@ -64,7 +65,7 @@ def _validate(campaign: Campaign, amount: object, interval: str) -> dict[str, st
         errors["amount"] = _("Give the amount as a whole number of cents.")
     elif amount < campaign.minimum_amount:
         errors["amount"] = _("The smallest gift is %(minimum)s.") % {
-            "minimum": format_money(campaign.minimum_amount, campaign.currency)
+            "minimum": money(campaign.minimum_amount, campaign.currency)
         }
     elif amount > MAXIMUM_AMOUNT:
         errors["amount"] = _("That is more than one gift can be here.")
@@ -73,11 +74,6 @@ def _validate(campaign: Campaign, amount: object, interval: str) -> dict[str, st
     if campaign.currency not in CURRENCIES:
         errors["currency"] = _("This campaign's currency cannot be paid in.")
     return errors
-
-
-def format_money(amount: int, currency: str) -> str:
-    digits = CURRENCIES.get(currency, 2)
-    return f"{amount / 10**digits:,.{digits}f} {currency}"
 
 
 def _session_params(campaign: Campaign, donation: Donation) -> dict[str, object]:

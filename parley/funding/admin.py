@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .actions import format_money
 from .donors import donations_csv
 from .models import Campaign, Donation, Movement, ProviderEvent
+from .money import money
 from .signals import campaign_changed
 
 
@@ -52,11 +52,11 @@ class CampaignAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("goal"), ordering="goal")
     def goal_shown(self, campaign: Campaign) -> str:
-        return format_money(campaign.goal, campaign.currency)
+        return money(campaign.goal, campaign.currency)
 
     @admin.display(description=_("raised"), ordering="raised")
     def raised_shown(self, campaign: Campaign) -> str:
-        return format_money(campaign.raised, campaign.currency)
+        return money(campaign.raised, campaign.currency)
 
     @admin.display(description=_("see"))
     def links(self, campaign: Campaign) -> str:
@@ -127,7 +127,7 @@ class DonationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("amount"), ordering="amount")
     def amount_shown(self, donation: Donation) -> str:
-        return format_money(donation.amount, donation.currency)
+        return money(donation.amount, donation.currency)
 
     @admin.action(description=_("Export the selected donations as CSV"), permissions=["view"])
     def export_csv(

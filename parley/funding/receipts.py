@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 
 from parley.notifications.outbox import Letter, queue_email
 
-from .actions import format_money
 from .donors import wall_link
 from .models import Donation, Movement
+from .money import money
 from .signals import donation_paid, donation_reversed
 
 
@@ -45,7 +45,7 @@ def queue_receipt(sender: Any, donation: Donation, movement: Movement, **kwargs:
             subject = _("Your receipt from %(site)s") % values
             opening = [_("Thank you: your support of %(site)s goes on.") % values]
         receipt = [
-            _("Amount: %(amount)s") % {"amount": format_money(movement.amount, campaign.currency)},
+            _("Amount: %(amount)s") % {"amount": money(movement.amount, campaign.currency)},
             _("Date: %(date)s") % {"date": _paid_on(movement)},
             _("Campaign: %(campaign)s") % values,
             _("Frequency: %(interval)s") % {"interval": donation.get_interval_display()},
@@ -77,7 +77,7 @@ def queue_reversal_notice(
     campaign = donation.campaign
     with translation.override(lang):
         values = {
-            "amount": format_money(-movement.amount, campaign.currency),
+            "amount": money(-movement.amount, campaign.currency),
             "campaign": campaign.title,
             "site": campaign.site,
             "date": _paid_on(movement),

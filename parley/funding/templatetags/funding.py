@@ -2,44 +2,21 @@
 bar on publishers' pages, fetched from funding/views.py's `bar`."""
 
 import math
-from decimal import Decimal
 from typing import Any
 
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from parley.funding.models import CURRENCIES, Campaign
+from parley.funding.models import Campaign
+from parley.funding.money import money
 from parley.sites.models import Site
 
 register = template.Library()
 
-# Narrow symbols, as the product's bar writes dollars ("2,550 $"): readers know the currency
-# of the site they are on.
-SYMBOLS = {
-    "USD": "$",
-    "EUR": "€",
-    "GBP": "£",
-    "CHF": "CHF",
-    "CAD": "$",
-    "AUD": "$",
-    "SEK": "kr",
-    "PLN": "zł",
-}
-
-
-@register.filter
-def money(amount: int, currency: str) -> str:
-    """Minor units as "2,550 $" ("2.550 $" in German): symbol after the number, as the
-    funding bar has it in every language; cents only where there are any."""
-    digits = CURRENCIES.get(currency, 2)
-    major = Decimal(amount).scaleb(-digits)
-    places = 0 if major == major.to_integral_value() else digits
-    number = number_format(major, places, use_l10n=True, force_grouping=True)
-    return f"{number}\xa0{SYMBOLS.get(currency, currency)}"
+register.filter("money", money)
 
 
 def deadline(campaign: Campaign) -> str:
