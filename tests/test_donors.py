@@ -536,3 +536,17 @@ def test_staff_see_campaigns_and_the_ledger_but_cannot_change_money(campaign):
     donation.refresh_from_db()
     assert (donation.name, donation.show_name) == ("Ann", True)
     assert (donation.amount, donation.status) == (2550_00, "paid")
+
+
+def test_back_from_paying_a_donor_finds_the_way_to_the_wall_and_nobody_else_does(
+    client, campaign
+):
+    Donation.objects.create(
+        campaign=campaign, amount=1000, currency="USD", checkout_session_id="cs_mine"
+    )
+
+    mine = client.get("/support/keep-going/thanks/", {"session_id": "cs_mine"}).content.decode()
+    guessed = client.get("/support/keep-going/thanks/", {"session_id": "cs_x"}).content.decode()
+
+    assert "Show my name on the donor wall" in mine and "/support/wall-name/" in mine
+    assert "Show my name on the donor wall" not in guessed

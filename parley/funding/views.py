@@ -17,7 +17,8 @@ from parley.core.errors import Conflict, Invalid, ParleyError
 from parley.core.readers import actor_for, remember_reader
 
 from .actions import access_campaign, check_checkout
-from .models import CURRENCIES, Campaign, Interval
+from .donors import wall_link
+from .models import CURRENCIES, Campaign, Donation, Interval
 from .templatetags.funding import campaign_bar
 
 # Digits, then "." or "," before one or two final digits: a decimal separator in every
@@ -120,10 +121,22 @@ def _support_page(
 
 @require_GET
 def thanks(request: HttpRequest, slug: str) -> HttpResponse:
-    """Where Stripe sends the reader after paying (with `?session_id=`, unused here: the
-    webhook, not this page, records the gift, which may take a moment to show in the bar)."""
+    """Where Stripe sends the reader after paying, with `?session_id=`. The webhook, not this
+    page, records the gift (it may take a moment to show in the bar); the session names the
+    donation whose donor may choose to be named on the wall."""
     campaign = access_campaign(slug)
-    return render(request, "funding/thanks.html", {"campaign": campaign, "site": campaign.site})
+    session = request.GET.get("session_id", "")
+    donation = (
+        Donation.objects.filter(campaign=campaign, checkout_session_id=session).first()
+        if session
+        else None
+    )
+    context = {
+        "campaign": campaign,
+        "site": campaign.site,
+        "wall_link": wall_link(donation) if donation is not None else "",
+    }
+    return render(request, "funding/thanks.html", context)
 
 
 @require_GET
