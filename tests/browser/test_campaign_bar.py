@@ -71,13 +71,15 @@ def test_the_bar_shows_on_a_publishers_page_in_its_language(
     page.goto(host.serve("/story/", host_html(parley_url, lang="de")))
 
     progress = page.get_by_role("progressbar", name=TITLE)
-    expect(progress).to_have_attribute("aria-valuetext", f"2.550{NBSP}$ raised of 5.000{NBSP}$")
+    expect(progress).to_have_attribute(
+        "aria-valuetext", f"2.550{NBSP}$ von 5.000{NBSP}$ gesammelt"
+    )
     assert progress.evaluate("el => el.position") == pytest.approx(0.51)
     bar = page.locator(".parley-campaign")
     expect(raised(bar)).to_have_text("2.550 $")
     expect(bar.locator(".parley-campaign-scale span")).to_have_text(["0 $", "2.500 $", "5.000 $"])
-    expect(bar.locator(".parley-campaign-supporters")).to_have_text("34 supporters")
-    expect(bar.locator(".parley-campaign-deadline")).to_have_text("12 days left")
+    expect(bar.locator(".parley-campaign-supporters")).to_have_text("34 Unterstützer")
+    expect(bar.locator(".parley-campaign-deadline")).to_have_text("Noch 12 Tage")
     # The publisher's styles stay outside the bar's shadow root.
     assert raised(bar).evaluate("el => getComputedStyle(el).color") != "rgb(204, 0, 0)"
     assert serious_violations(page) == []
