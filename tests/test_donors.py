@@ -538,9 +538,7 @@ def test_staff_see_campaigns_and_the_ledger_but_cannot_change_money(campaign):
     assert (donation.amount, donation.status) == (2550_00, "paid")
 
 
-def test_back_from_paying_a_donor_finds_the_way_to_the_wall_and_nobody_else_does(
-    client, campaign
-):
+def test_back_from_paying_a_donor_finds_the_way_to_the_wall_and_nobody_else_does(client, campaign):
     Donation.objects.create(
         campaign=campaign, amount=1000, currency="USD", checkout_session_id="cs_mine"
     )

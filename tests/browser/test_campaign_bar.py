@@ -71,9 +71,7 @@ def test_the_bar_shows_on_a_publishers_page_in_its_language(
     page.goto(host.serve("/story/", host_html(parley_url, lang="de")))
 
     progress = page.get_by_role("progressbar", name=TITLE)
-    expect(progress).to_have_attribute(
-        "aria-valuetext", f"2.550{NBSP}$ von 5.000{NBSP}$ gesammelt"
-    )
+    expect(progress).to_have_attribute("aria-valuetext", f"2.550{NBSP}$ von 5.000{NBSP}$ gesammelt")
     assert progress.evaluate("el => el.position") == pytest.approx(0.51)
     bar = page.locator(".parley-campaign")
     expect(raised(bar)).to_have_text("2.550 $")
