@@ -293,3 +293,23 @@ def test_events_in_stripes_newer_shapes_count_the_same(client, campaign):
     deliver(client, refund_total(300))  # a late, older event: nothing more goes back
     assert raised(campaign)[0] == 0
     assert ledger.reconcile() == []
+
+
+@pytest.mark.django_db
+def test_a_charge_refunded_and_then_lost_in_a_dispute_comes_off_the_bar_once(client, campaign):
+    refunded_first, disputed_first = (
+        donation(campaign, amount=2500),
+        donation(campaign, amount=5000),
+    )
+    deliver(client, paid(refunded_first))
+    deliver(client, paid(disputed_first))
+    deliver(client, refunded(f"pi_{refunded_first.pk}", ("re_a", 2500)))
+    lost = {"id": "dp_a", "payment_intent": f"pi_{refunded_first.pk}", "amount": 2500}
+    deliver(client, event("charge.dispute.closed", lost | {"status": "lost"}))
+    lost = {"id": "dp_b", "payment_intent": f"pi_{disputed_first.pk}", "amount": 5000}
+    deliver(client, event("charge.dispute.closed", lost | {"status": "lost"}))
+    deliver(client, refunded(f"pi_{disputed_first.pk}", ("re_b", 5000)))
+
+    assert raised(campaign) == (0, 0)  # a lost dispute ends the support, like a refund
+    assert set(Donation.objects.values_list("status", flat=True)) == {"refunded"}
+    assert ledger.reconcile() == []

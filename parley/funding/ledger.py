@@ -150,10 +150,16 @@ def _charge_refunded(row: ProviderEvent, obj: dict[str, Any]) -> str:
         total = int(obj.get("amount_refunded") or 0)
         if total > recorded:  # an older event arriving late repeats nothing
             record(donation, Movement.Kind.REFUND, recorded - total, f"{charge}@{total}", row)
+    _settle_if_nothing_left(donation)
+    return APPLIED
+
+
+def _settle_if_nothing_left(donation: Donation) -> None:
+    """A one-time gift whose money all went back (refunded, or lost in a dispute) no longer
+    makes its donor a supporter."""
     if _net(donation) <= 0 and donation.interval == "once":
         Donation.objects.filter(pk=donation.pk).update(status=Donation.Status.REFUNDED)
         _recount_supporters(donation.campaign_id)
-    return APPLIED
 
 
 def _dispute_closed(row: ProviderEvent, obj: dict[str, Any]) -> str:
@@ -164,6 +170,7 @@ def _dispute_closed(row: ProviderEvent, obj: dict[str, Any]) -> str:
         return WAITING
     donation = Donation.objects.select_for_update().get(pk=payment.donation_id)
     record(donation, Movement.Kind.DISPUTE_LOST, -int(obj["amount"]), str(obj["id"]), row)
+    _settle_if_nothing_left(donation)
     return APPLIED
 
 
@@ -195,8 +202,14 @@ APPLY = {
 def record(
     donation: Donation, kind: str, amount: int, provider_ref: str, event: ProviderEvent
 ) -> None:
-    """One movement of money, once; the campaign's totals move with it."""
-    if amount == 0 or Movement.objects.filter(kind=kind, provider_ref=provider_ref).exists():
+    """One movement of money, once; the campaign's totals move with it. Money going back is
+    capped at what the gift still holds: a charge refunded and then lost in a dispute (or the
+    other way round) came off the bar once."""
+    if Movement.objects.filter(kind=kind, provider_ref=provider_ref).exists():
+        return
+    if amount < 0:
+        amount = max(amount, -_net(donation))
+    if amount == 0:
         return
     campaign = Campaign.objects.select_for_update().get(pk=donation.campaign_id)
     movement = Movement.objects.create(
