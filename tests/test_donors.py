@@ -451,7 +451,9 @@ def test_staff_export_the_selected_donations_as_csv(campaign):
     assert response.status_code == 200
     assert response.streaming
     assert response["Content-Disposition"] == 'attachment; filename="donations.csv"'
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    content = b"".join(response.streaming_content)
+    assert content.startswith("\ufeff".encode())  # spreadsheets read it as UTF-8
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
     assert rows == [
         [
             "date",

@@ -154,7 +154,8 @@ def donations_csv(donations: QuerySet[Donation]) -> Iterator[str]:
     """The donations as CSV lines, oldest first, read in chunks: streamed, never whole in
     memory. Codes (interval, status) as stored, so a spreadsheet can rely on them."""
     writer = csv.writer(_Line())
-    yield writer.writerow(CSV_COLUMNS)
+    # The byte-order mark tells spreadsheets the file is UTF-8 ("Tomás", not "TomÃ¡s").
+    yield "\ufeff" + writer.writerow(CSV_COLUMNS)
     rows = donations.select_related("campaign").order_by("created_at", "pk")
     for donation in rows.iterator(chunk_size=500):
         yield writer.writerow(
