@@ -72,6 +72,7 @@ def give(
     show_name: bool = False,
     account: User | None = None,
     at: datetime | None = None,
+    lang: str = "",
 ) -> tuple[Donation, Movement]:
     """A first payment, as the ledger writes it."""
     with transaction.atomic():
@@ -86,6 +87,7 @@ def give(
             show_name=show_name,
             account=account,
             paid_at=at or timezone.now(),
+            lang=lang,
         )
         movement = _movement(donation, Movement.Kind.PAYMENT, amount, at)
         donation_paid.send(sender=Donation, donation=donation, movement=movement)
@@ -550,3 +552,13 @@ def test_back_from_paying_a_donor_finds_the_way_to_the_wall_and_nobody_else_does
 
     assert "Show my name on the donor wall" in mine and "/support/wall-name/" in mine
     assert "Show my name on the donor wall" not in guessed
+
+
+def test_a_donor_who_gave_in_german_gets_a_german_receipt(campaign):
+    _donation, movement = give(campaign, amount=2500, lang="de")
+
+    receipt = mail(f"receipt:{movement.pk}")
+    assert receipt.subject != "Thank you for supporting The News"
+    assert "The News" in receipt.subject
+    assert "2.500\xa0$" not in receipt.text and "25\xa0$" in receipt.text
+    assert 'lang="de"' in receipt.html

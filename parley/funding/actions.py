@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from parley.core.errors import Conflict, Invalid, NotFound
@@ -53,6 +54,7 @@ def check_checkout(
             account=actor.user,
             reader_key=actor.reader_key,
             ip_hash=actor.ip_hash,
+            lang=translation.get_language() or "",
         )
     session = create_checkout(_session_params(campaign, donation), f"parley-donation-{donation.pk}")
     Donation.objects.filter(pk=donation.pk).update(checkout_session_id=session.id)

@@ -83,6 +83,8 @@ class Donation(models.Model):
     )
     reader_key = models.CharField(max_length=80, blank=True)
     ip_hash = models.CharField(max_length=64, blank=True)
+    # The language the donor gave in: receipts are written in it.
+    lang = models.CharField(max_length=10, blank=True)
     checkout_session_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
     payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
     subscription_id = models.CharField(max_length=255, blank=True, db_index=True)

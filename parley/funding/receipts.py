@@ -17,10 +17,10 @@ from .money import money
 from .signals import donation_paid, donation_reversed
 
 
-def _language() -> str:
-    """Nothing records the language a donor paid in (the webhook's request is Stripe's), so
-    donors hear in the publisher's language."""
-    return settings.LANGUAGE_CODE
+def _language(donation: Donation) -> str:
+    """The language the donor asked for the payment page in (the webhook's request is
+    Stripe's, whose language says nothing); the site's default for gifts recorded by hand."""
+    return donation.lang or settings.LANGUAGE_CODE
 
 
 def _paid_on(movement: Movement) -> str:
@@ -31,7 +31,7 @@ def _paid_on(movement: Movement) -> str:
 def queue_receipt(sender: Any, donation: Donation, movement: Movement, **kwargs: Any) -> None:
     if not donation.email:
         return
-    lang = _language()
+    lang = _language(donation)
     campaign = donation.campaign
     with translation.override(lang):
         values = {"site": campaign.site, "campaign": campaign.title}
@@ -73,7 +73,7 @@ def queue_reversal_notice(
 ) -> None:
     if not donation.email:
         return
-    lang = _language()
+    lang = _language(donation)
     campaign = donation.campaign
     with translation.override(lang):
         values = {
