@@ -177,8 +177,8 @@ def test_the_widget_gets_the_bar_in_the_publishers_language_to_show_on_their_pag
     # It opens Parley's support page in a new tab, and says so.
     assert (
         '<a class="parley-campaign-support" href="http://testserver/support/support-frontline/" '
-        'target="_blank">Support The News<span class="visually-hidden"> (opens in a new tab)'
-        in html
+        'target="_blank">The News unterstützen<span class="visually-hidden"> '
+        "(öffnet in einem neuen Tab)" in html
     )
     again = Client().get(
         "/support/support-frontline/bar?lang=de", HTTP_IF_NONE_MATCH=response["ETag"]
