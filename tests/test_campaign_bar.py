@@ -350,7 +350,7 @@ def test_a_currency_readers_cannot_pay_in_is_said_above_the_form(stripe: list[di
 
     html = response.content.decode()
     assert response.status_code == 422
-    assert "<p>This campaign&#x27;s currency cannot be paid in.</p>" in html
+    assert "<p>Payments in this campaign&#x27;s currency are not possible.</p>" in html
     assert stripe == []
 
 

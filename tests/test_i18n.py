@@ -37,6 +37,7 @@ VERBATIM = re.compile(
 @dataclass
 class Entry:
     msgid: str = ""
+    msgctxt: str | None = None  # pgettext's context: the same words, meant otherwise
     msgid_plural: str | None = None
     msgstr: dict[int, str] = field(default_factory=dict)
     flags: set[str] = field(default_factory=set)
@@ -75,6 +76,8 @@ def parse_po(path: Path) -> tuple[dict[str, str], list[Entry]]:
             key, _, value = line.partition(" ")
             if key == "msgid":
                 entry.msgid = _unquote(value)
+            elif key == "msgctxt":
+                entry.msgctxt = _unquote(value)
             elif key == "msgid_plural":
                 entry.msgid_plural = _unquote(value)
             else:
@@ -159,6 +162,9 @@ def test_the_compiled_catalogue_matches_its_source(lang):
     assert count == len(entries) + 1, "the .mo is stale: run `parley compilemessages`"
     assert compiled.info()["language"] == lang
     for entry in entries:
+        if entry.msgctxt is not None:
+            assert compiled.pgettext(entry.msgctxt, entry.msgid) == entry.msgstr[0]
+            continue
         if entry.msgid_plural is None:
             assert compiled.gettext(entry.msgid) == entry.msgstr[0], entry.msgid
             continue

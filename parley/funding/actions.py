@@ -70,11 +70,13 @@ def _validate(campaign: Campaign, amount: object, interval: str) -> dict[str, st
             "minimum": money(campaign.minimum_amount, campaign.currency)
         }
     elif amount > MAXIMUM_AMOUNT:
-        errors["amount"] = _("That is more than one gift can be here.")
+        errors["amount"] = _("That is more than the largest gift allowed here: %(maximum)s.") % {
+            "maximum": money(MAXIMUM_AMOUNT, campaign.currency)
+        }
     if interval not in Interval.values or not campaign.allows(interval):
         errors["interval"] = _("This campaign does not take gifts at that interval.")
     if campaign.currency not in CURRENCIES:
-        errors["currency"] = _("This campaign's currency cannot be paid in.")
+        errors["currency"] = _("Payments in this campaign's currency are not possible.")
     return errors
 
 

@@ -55,7 +55,7 @@ def queue_receipt(sender: Any, donation: Donation, movement: Movement, **kwargs:
             paragraphs=[*opening, _("Your receipt:"), *receipt],
             action_label=_("Show my name on the donor wall"),
             action_url=wall_link(donation),
-            after=[_("Your name is not shown anywhere unless you choose so on that page.")],
+            after=[_("Your name is not shown anywhere unless you choose to on that page.")],
         )
     queue_email(
         key=f"receipt:{movement.pk}",

@@ -8,7 +8,7 @@ from django import template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from parley.funding.models import Campaign
 from parley.funding.money import money
@@ -24,7 +24,7 @@ def deadline(campaign: Campaign) -> str:
         return ""
     seconds = (campaign.ends_at - timezone.now()).total_seconds()
     if seconds <= 0:
-        return _("Ended")
+        return pgettext("campaign", "Ended")
     days = math.ceil(seconds / 86400)  # a campaign ending tonight has "1 day left"
     return ngettext("%(n)s day left", "%(n)s days left", days) % {"n": days}
 
