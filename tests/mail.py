@@ -114,15 +114,20 @@ def start_smtp_server(mailbox: Mailbox, port: int = 0) -> Controller:
     return controller
 
 
+def send_mail_to(settings: Any, mailbox: Mailbox) -> None:
+    """Point Parley's mail (pytest-django's `settings`) at `mailbox`'s server."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = mailbox.host, mailbox.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+
+
 @pytest.fixture
 def smtp(settings: Any) -> Iterator[Mailbox]:
     """Parley's mail goes to this server for the test."""
     mailbox = Mailbox()
     controller = start_smtp_server(mailbox)
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = mailbox.host, mailbox.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    send_mail_to(settings, mailbox)
     try:
         yield mailbox
     finally:

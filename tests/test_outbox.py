@@ -37,7 +37,7 @@ from parley.notifications.models import DigestItem, OutboundEmail, Suppression
 from parley.notifications.outbox import Letter, queue_email
 from parley.notifications.tasks import deliver_outbox
 from tests.factories import ThreadFactory, post_comment, say
-from tests.mail import Mailbox, _Handler, free_port, smtp  # noqa: F401 (fixture)
+from tests.mail import Mailbox, _Handler, free_port, send_mail_to, smtp  # noqa: F401 (fixture)
 
 
 def queue(n: int, *, to: str = "", **more: Any) -> bool:
@@ -304,9 +304,7 @@ def server(settings: Any) -> Iterator[Callable[..., Recording]]:
         handler = Recording(mailbox, set(greylist), tempfail, reject_content)
         controllers.append(Controller(handler, hostname=mailbox.host, port=mailbox.port))
         controllers[-1].start()
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = mailbox.host, mailbox.port
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        send_mail_to(settings, mailbox)
         return handler
 
     yield start

@@ -16,7 +16,9 @@ from django.utils import timezone
 
 from parley.comments.models import Comment
 
+from .bounces import suppress
 from .models import OutboundEmail, Suppression
+from .outbox import is_suppressed
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +106,7 @@ def _still_ours(row: OutboundEmail, worker: str) -> bool:
 
 
 def _reason_not_to_send(row: OutboundEmail) -> str:
-    if Suppression.objects.filter(email=row.to.lower()).exists():
+    if is_suppressed(row.to):
         return "address suppressed"
     if row.kind in NOTIFY_KINDS:
         # No comment any more: its thread or site was deleted.
@@ -146,10 +148,7 @@ def _refused(row: OutboundEmail, worker: str, error: smtplib.SMTPRecipientsRefus
     code, reply = next(iter(error.recipients.values()), (0, b""))
     if 500 <= code < 600:
         detail = f"{code} {reply.decode(errors='replace')}"
-        Suppression.objects.get_or_create(
-            email=row.to.lower(),
-            defaults={"reason": Suppression.Reason.BOUNCE, "detail": detail},
-        )
+        suppress(row.to, Suppression.Reason.BOUNCE, detail)
         _finish(row, worker, OutboundEmail.State.FAILED, error=detail)
     else:
         _retry_later(row, worker, error)

@@ -24,6 +24,7 @@ from .subscriptions import (
     page_name,
     page_url,
     unsubscribe_link,
+    what_is_followed,
 )
 
 # Which subscription wins when one address follows a comment several ways: the most personal.
@@ -132,8 +133,6 @@ def _notification(subscription: Subscription, comment: Comment) -> Letter:
 
 
 def _what(subscription: Subscription) -> str:
-    from .subscriptions import what_is_followed
-
     return f"{what_is_followed(subscription)} ({page_url(subscription.site, subscription.uri)})"
 
 
