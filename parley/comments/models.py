@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from parley.core.avatars import avatar_hash
@@ -15,7 +16,8 @@ class Thread(models.Model):
     title = models.CharField(max_length=300, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     published_count = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # A default rather than auto_now_add, so an import keeps the source's times.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         constraints = [
@@ -73,6 +75,9 @@ class Comment(models.Model):
     # Direct replies a thread read shows (published ones, and placeholders with replies).
     reply_count = models.PositiveIntegerField(default=0)
     ip_hash = models.CharField(max_length=64, blank=True)
+    # Where an imported comment came from ("disqus:12345"): a re-run of the same import finds
+    # it and adds nothing. Empty for comments written here.
+    source_key = models.CharField(max_length=150, blank=True, default="")
 
     class Meta:
         constraints = [
@@ -102,6 +107,9 @@ class Comment(models.Model):
             models.Index(fields=["reader_key", "created_at"], name="comment_by_reader"),
             models.Index(fields=["ip_hash", "created_at"], name="comment_by_network"),
             models.Index(fields=["created_at"], name="comment_by_created"),
+            models.Index(
+                fields=["source_key"], condition=~Q(source_key=""), name="comment_by_source"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -141,7 +149,7 @@ class Vote(models.Model):
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="votes")
     reader_key = models.CharField(max_length=80)
     value = models.SmallIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         constraints = [
@@ -181,7 +189,7 @@ class Subscription(models.Model):
     # The language the reader asked in: their e-mails are written in it.
     lang = models.CharField(max_length=10, blank=True)
     reader_key = models.CharField(max_length=80)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "parley.notifications",
     "parley.accounts",
     "parley.funding",
+    "parley.imports",
 ]
 
 MIDDLEWARE = [

@@ -58,6 +58,8 @@ class CommentRecord:
     reader_key: str = ""
     account_email: str = ""
     body_html: str = ""
+    # Where the comment first came from, when Parley imported it from elsewhere earlier.
+    source_key: str = ""
     # Earlier versions of an edited comment: {"body", "body_html", "replaced_at"}.
     revisions: list[dict[str, Any]] = field(default_factory=list)
     edited_at: datetime | None = None
@@ -107,6 +109,7 @@ class KeptRecord:
     key: str
     data: dict[str, Any]
     reason: str  # why it is kept rather than mapped, shown in the report
+    source: str = ""  # the format it came from; "" means the format being imported
     where: Where = ""
 
 
