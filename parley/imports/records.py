@@ -9,7 +9,7 @@ come after their children or never come, URL rules, resuming and the verificatio
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 # Where in the source a record was found, for messages a person can act on
 # ("disqus.xml line 1204", "wp_comments row 17").
@@ -154,17 +154,17 @@ class NoteRecord:
     text: str
 
 
-Record = Union[
-    SiteRecord,
-    ThreadRecord,
-    CommentRecord,
-    VoteRecord,
-    SubscriptionRecord,
-    KeptRecord,
-    ArticleRecord,
-    SkipRecord,
-    NoteRecord,
-]
+Record = (
+    SiteRecord
+    | ThreadRecord
+    | CommentRecord
+    | VoteRecord
+    | SubscriptionRecord
+    | KeptRecord
+    | ArticleRecord
+    | SkipRecord
+    | NoteRecord
+)
 
 
 class Meter:

@@ -1,0 +1,124 @@
+"""Imported bodies → the same safe HTML Parley writes for its own comments.
+
+Disqus and WordPress store HTML (WordPress without paragraphs: it adds them when showing a
+comment). Images become links, as in Parley's Markdown, so a reader's browser loads nothing
+from a stranger's host; links to hosts that no longer serve their files (Disqus's CDN) are
+kept as they are but marked, so readers see why they lead nowhere.
+"""
+
+import html
+import re
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+import nh3
+
+from parley.core.markdown import ALLOWED_TAGS, LINK_REL
+
+GONE_CLASS = "parley-gone"
+GONE_TITLE = "The host of this file no longer serves it"
+# Disqus's media CDN stopped serving files of sites that left Disqus.
+GONE_HOSTS = ("disquscdn.com", "media.disqus.com")
+
+_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_ATTR = re.compile(r"""\b(src|alt)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+_ANCHOR = re.compile(r"<a\b([^>]*)>", re.IGNORECASE)
+_HREF = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+_BLOCK = re.compile(r"<(p|div|blockquote|ul|ol|pre|br)\b", re.IGNORECASE)
+
+
+def is_gone(url: str) -> bool:
+    host = (urlsplit(html.unescape(url.strip())).hostname or "").lower()
+    return any(host == gone or host.endswith("." + gone) for gone in GONE_HOSTS)
+
+
+def _image_as_link(match: re.Match[str]) -> str:
+    attrs = {m.group(1).lower(): next(g for g in m.groups()[1:] if g is not None) for m in
+             _ATTR.finditer(match.group(0))}  # fmt: skip
+    src = attrs.get("src", "")
+    if not src:
+        return ""
+    label = attrs.get("alt") or src
+    return f'<a href="{src}">🖼 {label}</a>'
+
+
+def _mark_gone(match: re.Match[str]) -> str:
+    href = _HREF.search(match.group(1))
+    url = next((g for g in href.groups() if g is not None), "") if href else ""
+    if not is_gone(url):
+        return match.group(0)
+    return f'<a{match.group(1)} class="{GONE_CLASS}" title="{GONE_TITLE}">'
+
+
+def paragraphs(text: str) -> str:
+    """WordPress's wpautop, in short: blank lines part paragraphs, single ones break lines."""
+    if _BLOCK.search(text):
+        return text
+    parts = [p.strip() for p in re.split(r"\n\s*\n", text.replace("\r\n", "\n")) if p.strip()]
+    return "".join(f"<p>{p.replace(chr(10), '<br>')}</p>" for p in parts)
+
+
+def clean(source: str) -> str:
+    """Safe HTML for a body that came as HTML; also re-cleans Parley's own exported HTML,
+    which it leaves unchanged."""
+    marked = _ANCHOR.sub(_mark_gone, _IMG.sub(_image_as_link, paragraphs(source)))
+    return nh3.clean(
+        marked,
+        tags=ALLOWED_TAGS,
+        attributes={"a": {"href", "title"}},
+        allowed_classes={"a": {GONE_CLASS}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel=LINK_REL,
+    ).strip()
+
+
+def gone_links(body_html: str) -> int:
+    return body_html.count(f'class="{GONE_CLASS}"')
+
+
+class _Markdown(HTMLParser):
+    """Just enough HTML → Markdown for a WordPress post to become an article body: the
+    article renderer takes Markdown and, on purpose, no raw HTML."""
+
+    _INLINE = {"em": "*", "i": "*", "strong": "**", "b": "**", "code": "`"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self._links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("p", "div", "ul", "ol", "blockquote", "figure", "table"):
+            self.out.append("\n\n")
+        elif tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            self.out.append("\n\n## ")
+        elif tag == "br":
+            self.out.append("  \n")
+        elif tag == "li":
+            self.out.append("\n- ")
+        elif tag in self._INLINE:
+            self.out.append(self._INLINE[tag])
+        elif tag == "a":
+            self._links.append(dict(attrs).get("href") or "")
+            self.out.append("[")
+        elif tag == "img":
+            found = dict(attrs)
+            self.out.append(f"[🖼 {found.get('alt') or 'image'}]({found.get('src') or ''})")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._INLINE:
+            self.out.append(self._INLINE[tag])
+        elif tag == "a" and self._links:
+            self.out.append(f"]({self._links.pop()})")
+        elif tag in ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "blockquote"):
+            self.out.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(re.sub(r"([\\`*_\[\]<>#])", r"\\\1", data))
+
+
+def as_markdown(source: str) -> str:
+    parser = _Markdown()
+    parser.feed(paragraphs(source))
+    parser.close()
+    return re.sub(r"\n{3,}", "\n\n", "".join(parser.out)).strip()

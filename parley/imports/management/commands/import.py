@@ -1,0 +1,203 @@
+"""`parley import disqus|wxr|wpdiscuz|isso|parley SOURCE --site NAME [--map-url RULE]…
+[--dry-run]`: bring a site's comments over from another system, and prove nothing was lost."""
+
+import os
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from parley.imports import report
+from parley.imports.load import Loader
+from parley.imports.progress import Progress
+from parley.imports.readers import FORMATS, reader_for
+from parley.imports.records import Meter, Options, SourceError
+from parley.imports.staging import Staging
+from parley.imports.urlmap import RuleError, build
+from parley.imports.urlmap import __doc__ as RULES_HELP
+from parley.sites.models import Site
+
+# Settings a site carries in Parley's own export; the rest (name, moderators) is per install.
+SITE_SETTINGS = (
+    "title",
+    "domains",
+    "origins",
+    "moderation",
+    "max_depth",
+    "edit_window_minutes",
+    "max_body_length",
+    "account_deletion",
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Import comments from Disqus (XML export), WordPress (WXR), wpDiscuz (a MySQL/MariaDB "
+        "URL or a mysqldump file), Isso (its SQLite file) or Parley's own export, then print "
+        "a verification report. Running it again adds only what is missing."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("format", choices=FORMATS)
+        parser.add_argument(
+            "source", help="the export file, database file, or mysql://user@host/db URL"
+        )
+        parser.add_argument("--site", required=True, help="the Parley site to import into")
+        parser.add_argument(
+            "--map-url",
+            action="append",
+            default=[],
+            metavar="RULE",
+            help="old address → new: OLD=>NEW, ?p=123=>/permalink/, re:PATTERN=>NEW, "
+            "slash:add, slash:strip, @FILE (see docs/imports.md)",
+        )
+        parser.add_argument("--dry-run", action="store_true", help="report, write nothing")
+        parser.add_argument(
+            "--articles",
+            action="store_true",
+            help="WXR: make Parley articles of the WordPress posts and pages",
+        )
+        parser.add_argument(
+            "--table-prefix", default="wp_", help="wpDiscuz: WordPress's table prefix"
+        )
+        parser.add_argument(
+            "--report",
+            metavar="FILE",
+            help="where to write the JSON report (default: imports/ in the data dir)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        fmt, source, site_name = options["format"], options["source"], options["site"]
+        try:
+            urlmap = build(options["map_url"])
+        except RuleError as error:
+            raise CommandError(f"--map-url {error}\n\n{RULES_HELP}", returncode=2) from None
+        site = Site.objects.filter(name=site_name).first()
+        if site is None and fmt != "parley":
+            raise CommandError(
+                f"There is no site named {site_name!r}. Add it first: "
+                f"parley site add {site_name} --domain news.example",
+                returncode=2,
+            )
+        workdir = settings.DATA_DIR / "imports"
+        workdir.mkdir(exist_ok=True)
+        progress = Progress(getattr(self.stderr, "_out", sys.stderr))
+        descriptor, staging_path = tempfile.mkstemp(
+            dir=workdir, prefix="staging-", suffix=".sqlite3"
+        )
+        os.close(descriptor)
+        staging = Staging(Path(staging_path))
+        try:
+            self._stage(staging, fmt, source, options, progress)
+            if site is None:
+                site = self._site_from_export(staging, site_name, dry_run=options["dry_run"])
+            loader = Loader(
+                staging,
+                site,
+                fmt,
+                urlmap,
+                dry_run=options["dry_run"],
+                articles=options["articles"] or fmt == "parley",
+                on_progress=lambda done, total: progress.show(
+                    done, total, "comments", done, "comments"
+                ),
+            )
+            progress.begin("Writing")
+            try:
+                outcome = loader.run()
+            except KeyboardInterrupt:
+                progress.end()
+                raise CommandError(
+                    "Stopped. Whole threads written so far stay; run the same command again "
+                    "to finish: it adds only what is missing.",
+                    returncode=130,
+                ) from None
+            progress.end()
+            self._report(outcome, staging, fmt, source, site, options)
+        finally:
+            staging.close()
+
+    def _stage(
+        self, staging: Staging, fmt: str, source: str, options: dict[str, Any], progress: Progress
+    ) -> None:
+        progress.begin("Reading")
+        meter = Meter(
+            lambda m: progress.show(m.done, m.total, m.unit, staging.counts.comments, "comments")
+        )
+        reader = reader_for(fmt)
+        try:
+            for record in reader(
+                source,
+                meter,
+                Options(articles=options["articles"], table_prefix=options["table_prefix"]),
+            ):
+                staging.add(record)
+            staging.finish()
+        except SourceError as error:
+            progress.end()
+            raise CommandError(
+                f"Cannot read {source} as {fmt}: {error}\nNothing was written.", returncode=2
+            ) from None
+        except (FileNotFoundError, IsADirectoryError, PermissionError) as error:
+            progress.end()
+            raise CommandError(
+                f"Cannot open {source}: {error.strerror}. Nothing was written.", returncode=2
+            ) from None
+        except KeyboardInterrupt:
+            progress.end()
+            raise CommandError(
+                "Stopped while reading. Nothing was written.", returncode=130
+            ) from None
+        progress.end()
+
+    def _site_from_export(self, staging: Staging, name: str, *, dry_run: bool) -> Site:
+        settings_of = staging.site() or {}
+        fields = {key: settings_of[key] for key in SITE_SETTINGS if key in settings_of}
+        site = Site(name=name, **fields)
+        if not dry_run:
+            with transaction.atomic():
+                site.full_clean()
+                site.save()
+            self.stdout.write(f"Created site {name!r} from the export's settings.")
+        return site
+
+    def _report(
+        self,
+        outcome: Any,
+        staging: Staging,
+        fmt: str,
+        source: str,
+        site: Site,
+        options: dict[str, Any],
+    ) -> None:
+        skips, notes = staging.skips(), staging.notes()
+        started = datetime.now(UTC)
+        path = options["report"] or str(
+            settings.DATA_DIR / "imports" / f"report-{site.name}-{fmt}-{started:%Y%m%d-%H%M%S}.json"
+        )
+        header = {"format": fmt, "source": source, "site": site.name, "at": started.isoformat()}
+        Path(path).write_bytes(
+            orjson.dumps(report.as_json(outcome, skips, notes, header), option=orjson.OPT_INDENT_2)
+        )
+        self.stdout.write(
+            report.as_text(
+                outcome,
+                skips,
+                notes,
+                title=f"Import of {fmt} {source} into site {site.name!r}",
+                rules_given=bool(options["map_url"]),
+                report_path=path,
+            )
+        )
+        lost = report.lost_threads(outcome)
+        if lost and not outcome.dry_run:
+            raise CommandError(
+                f"{len(lost)} threads lost comments with no reason given (see the report).",
+                returncode=1,
+            )

@@ -1,0 +1,135 @@
+"""The verification report an import ends with: what the source had, what Parley holds now,
+per thread with checksums on both sides, and every item left out or changed with its reason."""
+
+from dataclasses import asdict
+from typing import Any
+
+from .load import Outcome, ThreadVerdict
+
+# A thread table longer than this goes only to the JSON report; the text shows the problems.
+SHOWN_THREADS = 100
+SHOWN_ITEMS = 50
+
+
+def lost_threads(outcome: Outcome) -> list[ThreadVerdict]:
+    return [t for t in outcome.threads if t.state == "lost"]
+
+
+def as_json(
+    outcome: Outcome,
+    skips: list[tuple[str, str, str, str]],
+    notes: list[str],
+    header: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        **header,
+        "dry_run": outcome.dry_run,
+        "totals": {
+            name: asdict(getattr(outcome, name))
+            for name in ("comments", "authors", "votes", "subscriptions", "quotes", "kept")
+        }
+        | {"articles": asdict(outcome.articles)},
+        "links_to_gone_hosts": outcome.gone_links,
+        "threads": [asdict(t) | {"state": t.state} for t in outcome.threads],
+        "skipped": [
+            {"kind": kind, "key": key, "reason": reason, "where": where}
+            for kind, key, reason, where in skips
+        ],
+        "notes": notes,
+        "lost": [t.key for t in lost_threads(outcome)],
+    }
+
+
+def as_text(
+    outcome: Outcome,
+    skips: list[tuple[str, str, str, str]],
+    notes: list[str],
+    *,
+    title: str,
+    rules_given: bool,
+    report_path: str,
+) -> str:
+    lines = [title, "=" * len(title), ""]
+    now = "would add" if outcome.dry_run else "added now"
+    lines.append(f"{'':<15}{'in source':>12}{'in Parley':>12}{now:>12}")
+    for name in ("comments", "authors", "votes", "subscriptions", "quotes", "kept", "articles"):
+        tally = getattr(outcome, name)
+        if name == "articles" and not tally.source:
+            continue
+        label = "kept items" if name == "kept" else name
+        present = "" if outcome.dry_run and name != "comments" else f"{tally.present:,}"
+        added = "" if name == "authors" else f"{tally.added:,}"
+        if outcome.dry_run and name == "comments":
+            added = f"{tally.source - tally.present:,}"
+        lines.append(f"{label:<15}{tally.source:>12,}{present:>12}{added:>12}")
+    lines.append("")
+    threads = outcome.threads
+    unmatched = [t for t in threads if not t.matched]
+    lines.append(f"Threads: {len(threads):,}.")
+    if rules_given and unmatched:
+        lines.append(f"{len(unmatched):,} matched no --map-url rule and keep their path:")
+        lines += [f"  {t.key}: {t.uri}" for t in unmatched[:SHOWN_ITEMS]]
+        if len(unmatched) > SHOWN_ITEMS:
+            lines.append(f"  … and {len(unmatched) - SHOWN_ITEMS:,} more in the JSON report")
+    elif not rules_given:
+        lines.append("No --map-url rules given: every thread keeps its address's path.")
+    if outcome.gone_links:
+        lines.append(
+            f"{outcome.gone_links:,} links point at hosts that no longer serve their files "
+            "(Disqus's media CDN): kept, and marked for readers."
+        )
+    if not outcome.dry_run:
+        shown = threads if len(threads) <= SHOWN_THREADS else [
+            t for t in threads if t.state != "ok"
+        ][:SHOWN_THREADS]  # fmt: skip
+        if shown:
+            lines += ["", "Per thread (checksums over author, time and text):"]
+            lines.append(
+                f"  {'thread':<12} {'source':>7} {'Parley':>7} {'source sum':<16} "
+                f"{'Parley sum':<16} state   page"
+            )
+            for t in shown:
+                lines.append(
+                    f"  {t.key[:12]:<12} {t.source:>7,} {t.present:>7,} "
+                    f"{t.source_checksum:<16} {t.imported_checksum:<16} {t.state:<7} {t.uri}"
+                )
+        if len(threads) > SHOWN_THREADS:
+            lines.append(
+                f"  {len(threads) - len(shown):,} more threads, all ok: see the JSON report"
+            )
+    changes = [(t.key, change) for t in threads for change in t.changes]
+    if changes:
+        lines += ["", f"Changed on the way in ({len(changes):,}):"]
+        lines += [f"  thread {key}, comment {change}" for key, change in changes[:SHOWN_ITEMS]]
+        if len(changes) > SHOWN_ITEMS:
+            lines.append(f"  … and {len(changes) - SHOWN_ITEMS:,} more in the JSON report")
+    if skips:
+        lines += ["", f"Left out, with the reason ({len(skips):,}):"]
+        for kind, key, reason, where in skips[:SHOWN_ITEMS]:
+            place = f"  [{where}]" if where else ""
+            lines.append(f"  {kind} {key}: {reason}{place}")
+        if len(skips) > SHOWN_ITEMS:
+            lines.append(f"  … and {len(skips) - SHOWN_ITEMS:,} more in the JSON report")
+    if notes:
+        lines += ["", "Notes:"] + [f"  {note}" for note in notes[:SHOWN_ITEMS]]
+        if len(notes) > SHOWN_ITEMS:
+            lines.append(f"  … and {len(notes) - SHOWN_ITEMS:,} more in the JSON report")
+    lines.append("")
+    lost = lost_threads(outcome)
+    if outcome.dry_run:
+        lines.append("Dry run: nothing was written.")
+    elif lost:
+        lines.append(
+            f"NOT EVERYTHING ARRIVED: {len(lost):,} threads differ from the source with no "
+            "reason given: " + ", ".join(t.key for t in lost[:20])
+        )
+    else:
+        edited = sum(1 for t in threads if t.state == "edited-here")
+        since = f" ({edited:,} threads were changed in Parley since an earlier import.)"
+        lines.append(
+            "Nothing was lost: every comment of the source is in Parley or listed above with "
+            "its reason." + (since if edited else "")
+        )
+    if report_path:
+        lines.append(f"Full report: {report_path}")
+    return "\n".join(lines) + "\n"
