@@ -508,3 +508,97 @@ def test_export_and_reading_back_stream_in_constant_memory(
 
     assert large[0] < small[0] * 1.5, (small, large)
     assert large[1] < small[1] * 1.5, (small, large)
+
+
+def left_out(item: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {key: value for key, value in item.items() if key not in keys}
+
+
+def normalised(document: dict[str, Any], ids: dict[int, int]) -> dict[str, Any]:
+    """The document without what an import is free to change: the install's own ids (`ids`
+    maps them to the first export's), their order, and the times the database sets itself."""
+
+    def same(value: int | None) -> int | None:
+        return None if value is None else ids[value]
+
+    return {
+        "site": left_out(document["site"], "created_at"),
+        "articles": [left_out(a, "id", "updated_at") for a in document["articles"]],
+        "threads": document["threads"],
+        "comments": sorted(
+            (c | {"id": same(c["id"]), "parent": same(c["parent"])} for c in document["comments"]),
+            key=lambda c: c["id"],
+        ),
+        "votes": sorted(
+            (v | {"comment": same(v["comment"])} for v in document["votes"]),
+            key=lambda v: (v["comment"], v["reader_key"]),
+        ),
+        "subscriptions": [
+            left_out(s, "id") | {"comment": same(s["comment"])} for s in document["subscriptions"]
+        ],
+        "kept": [left_out(item, "imported_at") for item in document["kept"]],
+    }
+
+
+@pytest.fixture
+def round_trip(newsroom: Site, tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The newsroom exported, imported into an empty install and exported again, both
+    documents normalised; each comment's source key is what the import should make it."""
+    # A comment an earlier import brought keeps saying where from.
+    Comment.objects.filter(author_name="Bob").update(source_key="disqus:42")
+    first = export(tmp_path)
+    before = json.loads(first.read_bytes())
+    Site.objects.all().delete()
+    User.objects.all().delete()
+
+    call_command(
+        "import", "parley", str(first), "--site", "news", "--report", str(tmp_path / "r.json")
+    )
+
+    after = json.loads(export(tmp_path, name="again.json").read_bytes())
+    by_source = {}
+    for comment in before["comments"]:
+        by_source[f"parley:{comment['id']}"] = comment["id"]
+        comment["source_key"] = comment["source_key"] or f"parley:{comment['id']}"
+        by_source[comment["source_key"]] = comment["id"]
+    originals = {c["id"]: by_source[c["source_key"]] for c in after["comments"]}
+    return (
+        normalised(before, {c["id"]: c["id"] for c in before["comments"]}),
+        normalised(after, originals),
+    )
+
+
+def test_comments_threads_and_articles_come_back_the_same_from_an_export(
+    round_trip: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    before, after = round_trip
+
+    assert after["threads"] == before["threads"]
+    assert [left_out(c, "source_key") for c in after["comments"]] == [
+        left_out(c, "source_key") for c in before["comments"]
+    ]
+    assert [left_out(a, "figures") for a in after["articles"]] == [
+        left_out(a, "figures") for a in before["articles"]
+    ]
+    assert [left_out(v, "account_email") for v in after["votes"]] == [
+        left_out(v, "account_email") for v in before["votes"]
+    ]
+    assert left_out(after["site"], "moderators", "moderation_policy") == left_out(
+        before["site"], "moderators", "moderation_policy"
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the records carry no comment source_key, vote account_email, subscription "
+    "reader_key, kept source or article figures; the import applies neither moderators nor "
+    "the moderation policy, and keeps an account's old u:ID reader key",
+)
+def test_an_export_imported_into_an_empty_install_exports_the_same(
+    round_trip: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    before, after = round_trip
+
+    assert after == before
+    reader = User.objects.get(email="reader@example.org")
+    assert Comment.objects.get(account=reader).reader_key == f"u:{reader.pk}"
