@@ -115,6 +115,10 @@ def test_asking_for_replies_becomes_an_unconfirmed_subscription_to_that_comment(
     }
     assert {s.kind for s in subscriptions} == {"comment"}
     assert not any(s.confirmed for s in subscriptions)
+    notes = [r.text for r in read_all(awkward) if isinstance(r, NoteRecord)]
+    assert any(
+        n.startswith("2 requests for replies by e-mail came over unconfirmed") for n in notes
+    )
 
 
 def test_an_unknown_mode_is_skipped_and_bad_bytes_are_reported(awkward: Path) -> None:
@@ -125,7 +129,9 @@ def test_an_unknown_mode_is_skipped_and_bad_bytes_are_reported(awkward: Path) ->
     assert "mode 8" in skips[0].reason
     assert "comments id 11" in skips[0].where
     notes = [r.text for r in records if isinstance(r, NoteRecord)]
-    assert len(notes) == 1 and "1 texts" in notes[0] and "U+FFFD" in notes[0]
+    assert [n for n in notes if "not UTF-8" in n] == [
+        "comments.db: bytes that are not UTF-8 in 1 texts were replaced by U+FFFD (�)"
+    ]
 
 
 def test_the_meter_counts_rows_and_the_database_is_left_untouched(awkward: Path) -> None:

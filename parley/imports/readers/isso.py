@@ -84,7 +84,7 @@ def read(source: str, meter: Meter, options: Options) -> Iterator[Record]:
             for table in ("threads", "comments")
         )
         meter.start(total, unit="rows")
-        done = 0
+        done = subscriptions = 0
         for thread_id, uri, title in connection.execute(
             "SELECT id, uri, title FROM threads ORDER BY id"
         ):
@@ -99,7 +99,9 @@ def read(source: str, meter: Meter, options: Options) -> Iterator[Record]:
                 meter.advance_to(done)
         columns = ", ".join(COMMENT_COLUMNS + ((NOTIFICATION,) if notifications else ()))
         for row in connection.execute(f"SELECT {columns} FROM comments ORDER BY id"):  # noqa: S608
-            yield from _comment(row, text, name)
+            for record in _comment(row, text, name):
+                subscriptions += isinstance(record, SubscriptionRecord)
+                yield record
             done += 1
             if done % METER_EVERY == 0:
                 meter.advance_to(done)
@@ -108,10 +110,15 @@ def read(source: str, meter: Meter, options: Options) -> Iterator[Record]:
         raise SourceError(f"this is not a readable SQLite database ({error})", name) from error
     finally:
         connection.close()
+    if subscriptions:
+        yield NoteRecord(
+            f"{subscriptions} requests for replies by e-mail came over unconfirmed: Isso never "
+            "checked the addresses, and Parley sends nothing to an address its owner has not "
+            "confirmed. Each reader confirms by asking again."
+        )
     if text.repaired:
         yield NoteRecord(
-            f"{name}: {text.repaired} texts held bytes that are not UTF-8; "
-            "they were replaced by U+FFFD (�)"
+            f"{name}: bytes that are not UTF-8 in {text.repaired} texts were replaced by U+FFFD (�)"
         )
 
 
