@@ -167,24 +167,25 @@ def test_an_interrupted_run_leaves_whole_threads_and_the_next_run_finishes(
         records.append(ThreadRecord(key=f"t{t}", url=f"/story-{t}/"))
         records += [comment(f"{t}{n:02d}", thread=f"t{t}") for n in range(30)]
     monkeypatch.setattr(load, "BATCH_COMMENTS", 50)
-    real = Loader._load_thread
+    real = Loader._load_batch
     calls = 0
 
-    def crash_in_the_fourth_thread(self: Loader, *args: Any) -> None:
+    def crash_in_the_second_batch(self: Loader, *args: Any) -> None:
         nonlocal calls
         calls += 1
-        if calls == 4:
-            raise KeyboardInterrupt
         real(self, *args)
+        if calls == 2:
+            raise KeyboardInterrupt
 
-    monkeypatch.setattr(Loader, "_load_thread", crash_in_the_fourth_thread)
+    monkeypatch.setattr(Loader, "_load_batch", crash_in_the_second_batch)
     with pytest.raises(KeyboardInterrupt):
         run(tmp_path, site, records)
-    # Batches of two threads: the first batch is in, the second rolled back whole.
+    # Batches of two threads: the first batch is in; the second, stopped after writing,
+    # rolled back whole.
     assert Comment.objects.count() == 60
     assert sorted(Thread.objects.values_list("uri", flat=True)) == ["/story-0/", "/story-1/"]
 
-    monkeypatch.setattr(Loader, "_load_thread", real)
+    monkeypatch.setattr(Loader, "_load_batch", real)
     outcome, _skips = run(tmp_path, site, records)
     assert Comment.objects.count() == 180
     assert outcome.comments.added == 120 and outcome.comments.present == 180

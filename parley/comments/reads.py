@@ -14,7 +14,7 @@ import binascii
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import astuple, dataclass, field
 from datetime import datetime
 from typing import Any, Literal, TypeVar
@@ -334,6 +334,16 @@ def invalidate(site_name: str, uri: str) -> None:
     key = _generation_key(site_name, uri)
     cache.set(key, time.time_ns(), timeout=None)
     hub.publish(key)
+
+
+def invalidate_many(site_name: str, uris: Iterable[str]) -> None:
+    """`invalidate` for a bulk write (an import): only threads someone has read have a
+    generation to replace; one that was never read has nothing cached to go stale."""
+    keys = [_generation_key(site_name, uri) for uri in uris]
+    for start in range(0, len(keys), 500):
+        for key in cache.get_many(keys[start : start + 500]):
+            cache.set(key, time.time_ns(), timeout=None)
+            hub.publish(key)
 
 
 def stream_channel(site_name: str, uri: str) -> str:
