@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from parley.accounts.actions import do_find_or_create_reader
-from parley.articles.models import Article
+from parley.articles.models import Article, Figure
 from parley.comments import reads
 from parley.comments.models import Comment, CommentRevision, Subscription, Thread, Vote
 from parley.core.markdown import render_markdown
@@ -286,6 +286,18 @@ class Loader:
             published_at=_time(record["published_at"]),
             body=body,
         )
+        Figure.objects.bulk_create(
+            Figure(
+                article=article,
+                position=figure["position"],
+                image=figure["file"],
+                width=figure["width"],
+                height=figure["height"],
+                caption=figure["caption"][:500],
+                alt=figure["alt"][:300],
+            )
+            for figure in record.get("figures", [])
+        )
         self.outcome.articles.source += 1
         self.outcome.articles.present += 1
         self.outcome.articles.added += 1
@@ -397,7 +409,8 @@ class Loader:
             changes.append(f"unknown status {status!r}: held for a moderator")
             status = Comment.Status.PENDING
         if self.format == "parley":
-            reader_key = record["reader_key"] or _key80("parley:", record["key"])
+            reader_key = self._account_key(record["reader_key"], record["account_email"])
+            reader_key = reader_key or _key80("parley:", record["key"])
             ip_hash = record["ip_hash"]
         else:
             author = (
@@ -453,6 +466,15 @@ class Loader:
             rendered = html.clean(escape(body))
         self.outcome.gone_links += html.gone_links(rendered)
         return rendered
+
+    def _account_key(self, reader_key: str, account_email: str) -> str:
+        """A signed-in reader's key names their account (`u:<id>`); ids differ between
+        installs, so the key is made again from the account of the same address."""
+        if account_email and reader_key.startswith("u:") and not self.dry_run:
+            account = self._account(account_email)
+            assert account is not None
+            return f"u:{account.pk}"
+        return reader_key
 
     def _account(self, email: str) -> User | None:
         if not email:
@@ -511,11 +533,12 @@ class Loader:
             )
         _insert_rows(Comment, rows)
         self.outcome.votes.added += sum(p.tallies for u in units for p in u.new)
+        self.outcome.quotes.added += sum(1 for u in units for p in u.new if p.fields["quote"])
         new_keys = {(u.thread_pk, p.key) for u in units for p in u.new}
         votes = [
             Vote(
                 comment_id=placed[(unit.thread_pk, vote["comment_key"])].pk,
-                reader_key=vote["voter"]
+                reader_key=self._account_key(vote["voter"], vote.get("account_email", ""))
                 if self.format == "parley"
                 else _key80(f"{self.format}:", vote["voter"]),
                 value=1 if vote["value"] > 0 else -1,
@@ -623,7 +646,8 @@ class Loader:
                 account=self._account(record.get("account_email", "")),
                 delivery=record["delivery"],
                 lang=record.get("lang", "")[:10],
-                reader_key=_key80(
+                reader_key=record.get("reader_key")
+                or _key80(
                     f"{self.format}:", f"e:{hashlib.sha256(email.encode()).hexdigest()[:24]}"
                 ),
                 created_at=created_at,

@@ -81,6 +81,7 @@ class VoteRecord:
     voter: str  # the source's id for who voted; one vote per voter and comment
     value: int  # +1 or -1
     created_at: datetime | None = None
+    account_email: str = ""  # Parley's own export: the voter's account
     where: Where = ""
 
 
@@ -97,6 +98,7 @@ class SubscriptionRecord:
     delivery: Literal["instant", "daily"] = "instant"
     lang: str = ""
     account_email: str = ""
+    reader_key: str = ""  # Parley's own export
     where: Where = ""
 
 
@@ -126,6 +128,9 @@ class ArticleRecord:
     slug: str = ""
     dek: str = ""
     published_at: datetime | None = None
+    # Parley's own export: {"position", "file", "width", "height", "caption", "alt"}; the
+    # files themselves are copied separately (docs/export-format.md).
+    figures: list[dict[str, Any]] = field(default_factory=list)
     where: Where = ""
 
 

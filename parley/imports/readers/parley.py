@@ -169,6 +169,7 @@ def _article(item: dict[str, Any], where: str) -> ArticleRecord:
         slug=item["slug"],
         dek=item["dek"],
         published_at=_time(item["published_at"]),
+        figures=item["figures"],
         where=where,
     )
 
@@ -199,6 +200,7 @@ def _comment(item: dict[str, Any], where: str) -> CommentRecord:
         ip_hash=item["ip_hash"],
         reader_key=item["reader_key"],
         account_email=item["account_email"],
+        source_key=item["source_key"],
         body_html=item["body_html"],
         revisions=[
             {
@@ -224,6 +226,7 @@ def _vote(item: dict[str, Any], where: str) -> VoteRecord:
         voter=item["reader_key"],
         value=item["value"],
         created_at=_time(item["created_at"]),
+        account_email=item["account_email"],
         where=where,
     )
 
@@ -241,6 +244,7 @@ def _subscription(item: dict[str, Any], where: str) -> SubscriptionRecord:
         delivery=item["delivery"],
         lang=item["lang"],
         account_email=item["account_email"],
+        reader_key=item["reader_key"],
         where=where,
     )
 
@@ -251,6 +255,7 @@ def _kept(item: dict[str, Any], where: str) -> KeptRecord:
         key=item["key"],
         data=item["data"],
         reason=item["reason"],
+        source=item["source"],
         where=where,
     )
 

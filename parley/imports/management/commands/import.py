@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
@@ -21,6 +22,7 @@ from parley.imports.records import Meter, Options, SourceError
 from parley.imports.staging import Staging
 from parley.imports.urlmap import RuleError, build
 from parley.imports.urlmap import __doc__ as RULES_HELP
+from parley.moderation.models import Policy
 from parley.sites.models import Site
 
 # Settings a site carries in Parley's own export; the rest (name, moderators) is per install.
@@ -160,11 +162,27 @@ class Command(BaseCommand):
         settings_of = staging.site() or {}
         fields = {key: settings_of[key] for key in SITE_SETTINGS if key in settings_of}
         site = Site(name=name, **fields)
-        if not dry_run:
-            with transaction.atomic():
-                site.full_clean()
-                site.save()
-            self.stdout.write(f"Created site {name!r} from the export's settings.")
+        if dry_run:
+            return site
+        with transaction.atomic():
+            site.full_clean()
+            site.save()
+            if settings_of.get("moderation_policy"):
+                Policy.objects.update_or_create(
+                    site=site, defaults=settings_of["moderation_policy"]
+                )
+            # Moderators are this install's staff: those with the same addresses moderate the
+            # new site; nobody is made staff by an import file.
+            emails = settings_of.get("moderators", [])
+            staff = User.objects.filter(email__in=emails, is_staff=True)
+            site.moderators.set(staff)
+        self.stdout.write(f"Created site {name!r} from the export's settings.")
+        missing = sorted(set(emails) - {user.email for user in staff})
+        if missing:
+            self.stdout.write(
+                "These moderators have no staff account here; add them in the admin: "
+                + ", ".join(missing)
+            )
         return site
 
     def _report(
