@@ -11,12 +11,10 @@ import io
 import shutil
 import tracemalloc
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pymysql
 import pytest
 
 from parley.imports.mysqldump import DumpParser, Row
@@ -35,24 +33,9 @@ from parley.imports.records import (
     VoteRecord,
 )
 from tests.importdata import wpdiscuz as data
+from tests.importdata.wpdiscuz import url, wordpress_database  # noqa: F401 (a fixture)
 
 R = TypeVar("R")
-
-
-@pytest.fixture
-def database() -> Iterator[str]:
-    try:
-        data.connect().close()
-    except pymysql.err.OperationalError as error:
-        pytest.fail(
-            f"MariaDB does not answer at 127.0.0.1:3306 ({error}); ./scripts/test starts it"
-        )
-    with data.new_database() as name:
-        yield name
-
-
-def url(database: str) -> str:
-    return f"mysql://root@127.0.0.1:3306/{database}"
 
 
 def read(source: str | Path, prefix: str = "wp_", meter: Meter | None = None) -> list[Record]:
@@ -73,13 +56,13 @@ def notes(records: list[Record]) -> list[str]:
 
 
 def test_the_database_and_any_dump_of_it_give_the_same_records(
-    database: str, tmp_path: Path
+    wordpress: str, tmp_path: Path
 ) -> None:
-    data.write_awkward(database)
+    data.write_awkward(wordpress)
     meter = Meter()
-    expected = placeless(read(url(database), meter=meter))
+    expected = placeless(read(url(wordpress), meter=meter))
     assert meter.done == meter.total > 0  # rows
-    dumped = data.dump(database, tmp_path / "site.sql")
+    dumped = data.dump(wordpress, tmp_path / "site.sql")
     with dumped.open("rb") as plain, gzip.open(tmp_path / "site.sql.gz", "wb") as packed:
         shutil.copyfileobj(plain, packed)
     dumps = {
@@ -87,12 +70,12 @@ def test_the_database_and_any_dump_of_it_give_the_same_records(
         "gzipped": tmp_path / "site.sql.gz",
         "MySQL's form, rows on one line": data.on_one_line(dumped, tmp_path / "one-line.sql"),
         "--complete-insert (columns named)": data.dump(
-            database, tmp_path / "complete.sql", "--complete-insert"
+            wordpress, tmp_path / "complete.sql", "--complete-insert"
         ),
         "--skip-extended-insert (a row a statement)": data.dump(
-            database, tmp_path / "single.sql", "--skip-extended-insert"
+            wordpress, tmp_path / "single.sql", "--skip-extended-insert"
         ),
-        "--hex-blob": data.dump(database, tmp_path / "hex.sql", "--hex-blob"),
+        "--hex-blob": data.dump(wordpress, tmp_path / "hex.sql", "--hex-blob"),
     }
     for variant, path in dumps.items():
         meter = Meter()
@@ -107,9 +90,9 @@ def test_the_database_and_any_dump_of_it_give_the_same_records(
     assert dumped.read_text().splitlines()[line - 1].startswith("(100,10,'Alice'")
 
 
-def test_awkward_cases_come_out_right(database: str) -> None:
-    written = data.write_awkward(database)
-    records = read(url(database))
+def test_awkward_cases_come_out_right(wordpress: str) -> None:
+    written = data.write_awkward(wordpress)
+    records = read(url(wordpress))
 
     threads = {t.key: t for t in of(ThreadRecord, records)}
     # Posts a comment, subscription or feedback form refers to; not the page or revision.
@@ -189,13 +172,13 @@ def test_awkward_cases_come_out_right(database: str) -> None:
 
 
 def test_a_site_without_wpdiscuz_tables_reads_with_notes_saying_what_is_missing(
-    database: str,
+    wordpress: str,
 ) -> None:
-    written = data.write_awkward(database)
-    with data.connect(database) as connection, connection.cursor() as cursor:
+    written = data.write_awkward(wordpress)
+    with data.connect(wordpress) as connection, connection.cursor() as cursor:
         for table in data.WPDISCUZ_TABLES:
             cursor.execute(f"DROP TABLE `wp_{table}`")
-    records = read(url(database))
+    records = read(url(wordpress))
     assert len(of(CommentRecord, records)) == written.comments
     assert not of(VoteRecord, records) and not of(SubscriptionRecord, records)
     assert not [c for c in of(CommentRecord, records) if c.quote]
@@ -204,36 +187,36 @@ def test_a_site_without_wpdiscuz_tables_reads_with_notes_saying_what_is_missing(
     assert "There is no wp_wc_users_voted table: no votes." in said
 
 
-def test_another_table_prefix_is_read_when_given_and_named_when_not(database: str) -> None:
-    written = data.write_awkward(database, prefix="blog_")
+def test_another_table_prefix_is_read_when_given_and_named_when_not(wordpress: str) -> None:
+    written = data.write_awkward(wordpress, prefix="blog_")
     with pytest.raises(SourceError, match=r"no wp_comments table.*blog_comments.*--table-prefix"):
-        read(url(database))
-    assert len(of(CommentRecord, read(url(database), prefix="blog_"))) == written.comments
+        read(url(wordpress))
+    assert len(of(CommentRecord, read(url(wordpress), prefix="blog_"))) == written.comments
 
 
 def test_a_table_of_another_layout_is_refused_naming_it_its_columns_and_place(
-    database: str, tmp_path: Path
+    wordpress: str, tmp_path: Path
 ) -> None:
-    data.write_awkward(database)
-    with data.connect(database) as connection, connection.cursor() as cursor:
+    data.write_awkward(wordpress)
+    with data.connect(wordpress) as connection, connection.cursor() as cursor:
         cursor.execute("ALTER TABLE wp_wc_users_voted DROP COLUMN vote_type")
     with pytest.raises(SourceError) as refused:
-        read(url(database))
+        read(url(wordpress))
     message = str(refused.value)
     assert "table wp_wc_users_voted has columns (id, user_id, comment_id, is_guest" in message
     assert "wpDiscuz's layout has" in message and "vote_type missing" in message
-    assert refused.value.where == f"{url(database)} table wp_wc_users_voted"
+    assert refused.value.where == f"{url(wordpress)} table wp_wc_users_voted"
 
-    dumped = data.dump(database, tmp_path / "old.sql")
+    dumped = data.dump(wordpress, tmp_path / "old.sql")
     with pytest.raises(SourceError, match="vote_type missing") as refused:
         read(dumped)
     line = int(refused.value.where.removeprefix("old.sql line "))
     assert dumped.read_text().splitlines()[line - 1] == "CREATE TABLE `wp_wc_users_voted` ("
 
 
-def test_a_dump_cut_short_is_refused_with_where_it_ends(database: str, tmp_path: Path) -> None:
-    data.write_awkward(database)
-    dumped = data.dump(database, tmp_path / "site.sql")
+def test_a_dump_cut_short_is_refused_with_where_it_ends(wordpress: str, tmp_path: Path) -> None:
+    data.write_awkward(wordpress)
+    dumped = data.dump(wordpress, tmp_path / "site.sql")
     inside = data.truncated(dumped, tmp_path / "inside.sql", b"INSERT INTO `wp_comments`")
     with pytest.raises(SourceError, match=r"ends in the middle of an INSERT into wp_comments"):
         read(inside)
@@ -247,9 +230,9 @@ def test_a_dump_cut_short_is_refused_with_where_it_ends(database: str, tmp_path:
         read(tmp_path / "cut.sql.gz")
 
 
-def test_bytes_that_are_not_utf8_are_replaced_and_counted(database: str, tmp_path: Path) -> None:
-    data.write_awkward(database)
-    dumped = data.with_invalid_utf8(data.dump(database, tmp_path / "a.sql"), tmp_path / "b.sql")
+def test_bytes_that_are_not_utf8_are_replaced_and_counted(wordpress: str, tmp_path: Path) -> None:
+    data.write_awkward(wordpress)
+    dumped = data.with_invalid_utf8(data.dump(wordpress, tmp_path / "a.sql"), tmp_path / "b.sql")
     records = read(dumped)
     comment = next(c for c in of(CommentRecord, records) if c.key == "119")
     assert comment.body == "Bad bytes here: \ufffd\ufffd caf\ufffd \ufffd("
@@ -293,22 +276,22 @@ def test_mysql_literals_read_right_wherever_the_chunks_end() -> None:
         assert rows(chunk) == found, chunk
 
 
-def test_a_source_that_cannot_be_read_is_a_source_error(database: str, tmp_path: Path) -> None:
+def test_a_source_that_cannot_be_read_is_a_source_error(wordpress: str, tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="cannot read the database") as refused:
         read("mysql://root:secret@127.0.0.1:3306/no_such_database")
     assert "secret" not in str(refused.value)
     with pytest.raises(SourceError, match="no such file"):
         read(tmp_path / "missing.sql")
     with pytest.raises(SourceError, match="no wp_comments table"):
-        read(url(database))  # a database, but not WordPress's
+        read(url(wordpress))  # a database, but not WordPress's
 
 
 @pytest.mark.slow
-def test_memory_stays_flat_on_a_large_site(database: str, tmp_path: Path) -> None:
-    written = data.write_many(database, comments=20_000)
-    dumped = data.dump(database, tmp_path / "big.sql")
+def test_memory_stays_flat_on_a_large_site(wordpress: str, tmp_path: Path) -> None:
+    written = data.write_many(wordpress, comments=20_000)
+    dumped = data.dump(wordpress, tmp_path / "big.sql")
     # Holding the records would take tens of megabytes; reading takes a buffer's worth.
-    for source, bound in ((url(database), 1_000_000), (str(dumped), 6_000_000)):
+    for source, bound in ((url(wordpress), 1_000_000), (str(dumped), 6_000_000)):
         counts: Counter[str] = Counter()
         tracemalloc.start()
         try:

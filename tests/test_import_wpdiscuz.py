@@ -1,0 +1,92 @@
+"""`parley import wpdiscuz` from end to end: from the live database, then from its mysqldump,
+the report says nothing was lost, votes, subscriptions and quoted passages all arrive, the
+?p=N addresses map to permalinks, and the second run changes nothing."""
+
+import re
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from parley.comments.models import Comment, Subscription, Vote
+from parley.imports.models import KeptItem
+from parley.sites.models import Site
+from tests.factories import SiteFactory
+from tests.importdata import wpdiscuz as data
+from tests.importdata.wpdiscuz import url, wordpress_database  # noqa: F401 (a fixture)
+
+pytestmark = pytest.mark.django_db
+RULES = ("--map-url", "?p=10=>/2026/03/budget/", "--map-url", "?p=15=>/2026/03/tax/")
+
+
+def run_import(source: str, site: Site, report: Path) -> str:
+    out = StringIO()
+    call_command(
+        "import", "wpdiscuz", source, "--site", site.name, *RULES, "--report", str(report),
+        stdout=out, stderr=StringIO(),
+    )  # fmt: skip
+    return out.getvalue()
+
+
+def totals(report: str) -> dict[str, tuple[int, ...]]:
+    """The report's table: per line, in the source, in Parley, added now."""
+    rows = re.findall(r"^(comments|votes|subscriptions|quotes|kept items)\s+([\d,\s]+)$",
+                      report, re.MULTILINE)  # fmt: skip
+    return {name: tuple(int(n.replace(",", "")) for n in numbers.split()) for name, numbers in rows}
+
+
+def snapshot(site: Site) -> list[tuple[object, ...]]:
+    return list(
+        Comment.objects.filter(thread__site=site)
+        .order_by("pk")
+        .values_list("pk", "source_key", "parent_id", "status", "author_name", "body", "quote")
+    )
+
+
+def test_import_from_the_database_then_its_dump_loses_nothing_and_changes_nothing_twice(
+    wordpress: str, tmp_path: Path
+) -> None:
+    site = SiteFactory.create()
+    written = data.write_awkward(wordpress)
+    dumped = data.dump(wordpress, tmp_path / "site.sql")
+
+    report = run_import(url(wordpress), site, tmp_path / "first.json")
+    assert "Nothing was lost" in report
+    kept = sum(written.kept.values())
+    quotes = len(written.quotes)
+    subscriptions = sum(written.subscriptions.values())
+    assert totals(report) == {
+        "comments": (written.comments,) * 3,
+        "votes": (written.votes,) * 3,
+        "subscriptions": (subscriptions,) * 3,
+        "quotes": (quotes,) * 3,
+        "kept items": (kept,) * 3,
+    }
+    assert "comment 111: a pingback" in report
+
+    comments = Comment.objects.filter(thread__site=site)
+    inline = comments.get(body__contains="Too high.")
+    assert inline.thread.uri == "/2026/03/tax/"
+    assert inline.quote == data.PASSAGES[1]
+    reply = comments.get(body__contains="Third level down.")
+    assert reply.thread.uri == "/2026/03/budget/"
+    assert reply.parent is not None and reply.parent.author_name == "Bob"
+    assert comments.get(body="I was a member.").author_name == "Former Member"
+    assert Vote.objects.filter(comment__thread__site=site).count() == written.votes
+    by_kind = Subscription.objects.filter(site=site).values_list("kind", flat=True)
+    assert sorted(by_kind) == sorted(k for k, n in written.subscriptions.items() for _ in range(n))
+    assert KeptItem.objects.filter(site=site).count() == kept
+    before = snapshot(site)
+
+    again = run_import(str(dumped), site, tmp_path / "second.json")
+    assert "Nothing was lost" in again
+    assert totals(again) == {
+        "comments": (written.comments, written.comments, 0),
+        "votes": (written.votes, written.votes, 0),
+        "subscriptions": (subscriptions, subscriptions, 0),
+        "quotes": (quotes, quotes, 0),
+        "kept items": (kept, kept, 0),
+    }
+    assert snapshot(site) == before
+    assert Vote.objects.filter(comment__thread__site=site).count() == written.votes
