@@ -6,6 +6,7 @@ import hmac
 import io
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -18,6 +19,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
@@ -362,29 +364,52 @@ def check_delete_account(user: User, choice: str, *, confirmed: bool) -> None:
         errors["confirm"] = _("Tick this box to confirm.")
     if errors:
         raise Invalid(_("Please correct the marked fields."), fields=errors)
-    deleted_user = _("Deleted user")
     with transaction.atomic(durable=True):
-        # In id order, parents before their replies: removing a reply changes its parent's
-        # reply count, so a parent removed after it would act on the count loaded before.
-        comments = (
-            Comment.objects.select_for_update(of=("self",))
-            .select_related("thread__site")
-            .filter(account=user)
-            .order_by("pk")
-        )
-        threads: set[tuple[str, str]] = set()
-        for comment in comments:
-            removes = removes_comments(comment.thread.site, choice)
-            if removes and comment.status != Comment.Status.DELETED:
+        do_delete_account(user, partial(removes_comments, choice=choice))
+
+
+def do_delete_account(user: User, removes: Callable[[Site], bool]) -> None:
+    """The account goes with its profile, sessions, subscriptions and sign-in links; its
+    comments are removed on the sites where `removes` says so, elsewhere kept as by a
+    "Deleted user"."""
+    do_retire_comments(Comment.objects.filter(account=user), removes)
+    Subscription.objects.filter(email__iexact=user.email).delete()
+    SignInRequest.objects.filter(email__iexact=user.email).delete()
+    avatar = Profile.objects.filter(user=user).values_list("avatar", flat=True).first()
+    if avatar:
+        transaction.on_commit(lambda: default_storage.delete(avatar))
+    user.delete()  # and with it the profile and every session
+
+
+@dataclass(frozen=True)
+class Retired:
+    anonymised: int
+    removed: int
+
+
+def do_retire_comments(comments: QuerySet[Comment], removes: Callable[[Site], bool]) -> Retired:
+    """The comments of someone who leaves: removed on the sites where `removes` says so
+    (through the ordinary delete, so counts and placeholders stay true), elsewhere kept; all
+    of them shown as by a "Deleted user" and no longer tied to the person by address, web
+    site, network or account."""
+    deleted_user = _("Deleted user")
+    # In id order, parents before their replies: removing a reply changes its parent's
+    # reply count, so a parent removed after it would act on the count loaded before.
+    locked = comments.select_for_update(of=("self",)).select_related("thread__site").order_by("pk")
+    threads: set[tuple[str, str]] = set()
+    anonymised = removed = 0
+    for comment in locked:
+        if removes(comment.thread.site):
+            if comment.status != Comment.Status.DELETED:
                 do_delete_comment(comment)
-            comment.author_name, comment.author_email, comment.author_url = deleted_user, "", ""
-            comment.account = None
-            comment.save(update_fields=["author_name", "author_email", "author_url", "account"])
-            threads.add((comment.thread.site.name, comment.thread.uri))
-        _invalidate_on_commit(threads)
-        Subscription.objects.filter(email__iexact=user.email).delete()
-        SignInRequest.objects.filter(email__iexact=user.email).delete()
-        avatar = Profile.objects.filter(user=user).values_list("avatar", flat=True).first()
-        if avatar:
-            transaction.on_commit(lambda: default_storage.delete(avatar))
-        user.delete()  # and with it the profile and every session
+            removed += 1
+        else:
+            anonymised += 1
+        comment.author_name, comment.author_email, comment.author_url = deleted_user, "", ""
+        comment.ip_hash, comment.account = "", None
+        comment.save(
+            update_fields=["author_name", "author_email", "author_url", "ip_hash", "account"]
+        )
+        threads.add((comment.thread.site.name, comment.thread.uri))
+    _invalidate_on_commit(threads)
+    return Retired(anonymised, removed)

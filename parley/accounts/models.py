@@ -74,3 +74,16 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return self.display_name or str(self.user)
+
+
+class PersonalData(models.Model):
+    """No table: it gives the admin's index its "Personal data" entry, the page where an
+    administrator exports or erases what Parley holds about an e-mail address."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        verbose_name = verbose_name_plural = _("personal data")
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from parley.comments.models import Comment, Vote
+from parley.comments.models import Comment, Subscription, Vote
 from parley.core.avatars import avatar_hash
 from parley.notifications.subscriptions import subscriptions_of
 from parley.sites.models import Site
@@ -87,23 +87,7 @@ def export_data(user: User) -> dict[str, Any]:
             "created_at": user.date_joined.isoformat(),
         },
         "profile": {"display_name": profile.display_name, "avatar": avatar_of(profile)},
-        "comments": [
-            {
-                "id": comment.pk,
-                "site": comment.thread.site.name,
-                "thread": comment.thread.uri,
-                "parent": comment.parent_id,
-                "author_name": comment.author_name,
-                "author_email": comment.author_email,
-                "author_url": comment.author_url,
-                "body": comment.body,
-                "quote": comment.quote,
-                "status": comment.status,
-                "created_at": comment.created_at.isoformat(),
-                "edited_at": comment.edited_at.isoformat() if comment.edited_at else None,
-            }
-            for comment in comments
-        ],
+        "comments": [comment_json(comment) for comment in comments],
         "votes": [
             {
                 "comment": vote.comment_id,
@@ -114,19 +98,38 @@ def export_data(user: User) -> dict[str, Any]:
             }
             for vote in votes.order_by("created_at", "pk")
         ],
-        "subscriptions": [
-            {
-                "site": subscription.site.name,
-                "thread": subscription.uri,
-                "kind": subscription.kind,
-                "comment": subscription.comment_id,
-                "delivery": subscription.delivery,
-                "confirmed_at": (
-                    subscription.confirmed_at.isoformat() if subscription.confirmed_at else None
-                ),
-            }
-            for subscription in subscriptions_of(user.email)
-        ],
+        "subscriptions": [subscription_json(s) for s in subscriptions_of(user.email)],
+    }
+
+
+def comment_json(comment: Comment) -> dict[str, Any]:
+    """A comment as its author downloads it; `comment.thread.site` is best selected along."""
+    return {
+        "id": comment.pk,
+        "site": comment.thread.site.name,
+        "thread": comment.thread.uri,
+        "parent": comment.parent_id,
+        "author_name": comment.author_name,
+        "author_email": comment.author_email,
+        "author_url": comment.author_url,
+        "body": comment.body,
+        "quote": comment.quote,
+        "status": comment.status,
+        "created_at": comment.created_at.isoformat(),
+        "edited_at": comment.edited_at.isoformat() if comment.edited_at else None,
+    }
+
+
+def subscription_json(subscription: Subscription) -> dict[str, Any]:
+    return {
+        "site": subscription.site.name,
+        "thread": subscription.uri,
+        "kind": subscription.kind,
+        "comment": subscription.comment_id,
+        "delivery": subscription.delivery,
+        "confirmed_at": (
+            subscription.confirmed_at.isoformat() if subscription.confirmed_at else None
+        ),
     }
 
 
