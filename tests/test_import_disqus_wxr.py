@@ -1,7 +1,6 @@
 """`parley import disqus|wxr` from end to end on the awkward exports: the report says nothing
 was lost, the comments are where they belong, and running it again changes nothing."""
 
-import re
 from io import StringIO
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from parley.articles.models import Article
 from parley.comments.models import Comment
 from parley.sites.models import Site
 from tests.factories import SiteFactory
-from tests.importdata import disqus, wxr
+from tests.importdata import disqus, report_row, wxr
 
 pytestmark = pytest.mark.django_db
 
@@ -21,14 +20,6 @@ def run_import(*args: str) -> str:
     out = StringIO()
     call_command("import", *args, stdout=out, stderr=StringIO())
     return out.getvalue()
-
-
-def comment_row(report: str) -> tuple[int, int, int]:
-    """The report's comments line: in the source, in Parley, added now."""
-    found = re.search(r"^comments\s+([\d,]+)\s+([\d,]+)\s+([\d,]+)$", report, re.MULTILINE)
-    assert found, report
-    source, present, added = (int(n.replace(",", "")) for n in found.groups())
-    return source, present, added
 
 
 def snapshot(site: Site) -> list[tuple[object, ...]]:
@@ -48,7 +39,7 @@ def test_disqus_import_loses_nothing_and_a_second_run_changes_nothing(tmp_path: 
     # Left out, each with its reason: the undated post, the second copy of a duplicated id,
     # and the two posts of a thread that is not in the file.
     imported = written.comments - 1 - 2
-    assert comment_row(report) == (imported, imported, imported)
+    assert report_row(report) == (imported, imported, imported)
     assert "comment 1900: its date 'last Tuesday' cannot be read  [disqus.xml line " in report
     assert "2 byte sequence(s) that were not valid UTF-8" in report
     comments = Comment.objects.filter(thread__site=site)
@@ -61,7 +52,7 @@ def test_disqus_import_loses_nothing_and_a_second_run_changes_nothing(tmp_path: 
 
     again = run_import("disqus", str(path), "--site", site.name, "--report", str(tmp_path / "2"))
     assert "Nothing was lost" in again
-    assert comment_row(again) == (imported, imported, 0)
+    assert report_row(again) == (imported, imported, 0)
     assert snapshot(site) == before
 
 
@@ -75,7 +66,7 @@ def test_wxr_import_with_articles_loses_nothing_and_a_second_run_changes_nothing
     report = run_import(*args, "--report", str(tmp_path / "1"))
     assert "Nothing was lost" in report
     imported = written.comments - 1  # the second comment 1105
-    assert comment_row(report) == (imported, imported, imported)
+    assert report_row(report) == (imported, imported, imported)
     assert "comment 1109: pingback: not a reader comment" in report
     articles = Article.objects.filter(site=site)
     assert sorted(articles.values_list("slug", flat=True)) == ["about", "closed", "quiet", "river"]
@@ -85,6 +76,6 @@ def test_wxr_import_with_articles_loses_nothing_and_a_second_run_changes_nothing
     before = snapshot(site)
 
     again = run_import(*args, "--report", str(tmp_path / "2"))
-    assert comment_row(again) == (imported, imported, 0)
+    assert report_row(again) == (imported, imported, 0)
     assert snapshot(site) == before
     assert articles.count() == written.articles

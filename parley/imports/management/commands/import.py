@@ -143,8 +143,9 @@ class Command(BaseCommand):
             staging.finish()
         except SourceError as error:
             progress.end()
+            where = "" if source in str(error) or Path(source).name in str(error) else f"{source}: "
             raise CommandError(
-                f"Cannot read {source} as {fmt}: {error}\nNothing was written.", returncode=2
+                f"The {fmt} import stopped: {where}{error}\nNothing was written.", returncode=2
             ) from None
         except (FileNotFoundError, IsADirectoryError, PermissionError) as error:
             progress.end()
