@@ -86,7 +86,8 @@ class Outcome:
     kept: Tally = field(default_factory=Tally)
     articles: Tally = field(default_factory=Tally)
     gone_links: int = 0
-    site_created: bool = False
+    # --copy-media: pictures linked, copied now, copied earlier, not reachable.
+    media: tuple[int, int, int, int] | None = None
 
 
 def _time(value: str | None) -> datetime | None:

@@ -30,6 +30,7 @@ def as_json(
         }
         | {"articles": asdict(outcome.articles)},
         "links_to_gone_hosts": outcome.gone_links,
+        "media": outcome.media,
         "threads": [asdict(t) | {"state": t.state} for t in outcome.threads],
         "skipped": [
             {"kind": kind, "key": key, "reason": reason, "where": where}
@@ -77,6 +78,13 @@ def as_text(
         lines.append(
             f"{outcome.gone_links:,} links point at hosts that no longer serve their files "
             "(Disqus's media CDN): kept, and marked for readers."
+        )
+    if outcome.media is not None:
+        found, copied, already, failed = outcome.media
+        lines.append(
+            f"Pictures still served by their hosts: {found:,} links; {copied:,} copied into "
+            f"Parley's storage now, {already:,} by an earlier run, {failed:,} could not be "
+            "fetched (their links stay as they were)."
         )
     if not outcome.dry_run:
         shown = threads if len(threads) <= SHOWN_THREADS else [

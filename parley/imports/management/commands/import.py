@@ -16,6 +16,7 @@ from django.db import transaction
 
 from parley.imports import report
 from parley.imports.load import Loader
+from parley.imports.media import copy_media
 from parley.imports.progress import Progress
 from parley.imports.readers import FORMATS, reader_for
 from parley.imports.records import Meter, Options, SourceError
@@ -67,6 +68,12 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--table-prefix", default="wp_", help="wpDiscuz: WordPress's table prefix"
+        )
+        parser.add_argument(
+            "--copy-media",
+            action="store_true",
+            help="copy pictures in imported comments that their hosts still serve into "
+            "Parley's storage",
         )
         parser.add_argument(
             "--report",
@@ -121,6 +128,9 @@ class Command(BaseCommand):
                     returncode=130,
                 ) from None
             progress.end()
+            if options["copy_media"] and not options["dry_run"]:
+                tally = copy_media(site)
+                outcome.media = (tally.found, tally.copied, tally.already, tally.failed)
             self._report(outcome, staging, fmt, source, site, options)
         finally:
             staging.close()
