@@ -412,3 +412,17 @@ def test_the_admin_page_says_what_is_not_an_address(administrator):
 
     assert response.status_code == 422
     assert "That is not an e-mail address." in response.content.decode()
+
+
+def test_what_an_import_kept_naming_the_address_is_handed_over_and_erased(site: Any) -> None:
+    from parley.imports.models import KeptItem
+
+    follow = {"user_email": "Ann@Example.org", "follower_email": "bob@example.org"}
+    KeptItem.objects.create(site=site, source="wpdiscuz", table="wc_follow_users", key="1",
+                            data=follow, reason="no follows")  # fmt: skip
+    KeptItem.objects.create(site=site, source="wpdiscuz", table="wc_phrases", key="wc_x",
+                            data={"phrase_value": "Leave a reply"}, reason="phrase")  # fmt: skip
+
+    assert [item["data"] for item in person_data(ANN)["imported"]] == [follow]
+    assert erase_person(ANN, comments="anonymise").counts["imported"] == 1
+    assert list(KeptItem.objects.values_list("table", flat=True)) == ["wc_phrases"]

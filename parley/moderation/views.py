@@ -72,6 +72,7 @@ ACTION_LABELS = {
     "scorer.spam": gettext_lazy("Filed as spam by the scorer"),
     "scorer.publish": gettext_lazy("Published once the scorer answered"),
     "reports.hold": gettext_lazy("Held after reader reports"),
+    "privacy.erase": gettext_lazy("Erased a person's data"),
 }
 DONE_MESSAGES = {
     "approve": gettext_lazy("Approved comment by %(name)s."),
