@@ -7,7 +7,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from parley.comments.models import Comment, Subscription, Vote
 from parley.imports.models import KeptItem
@@ -53,7 +53,14 @@ def test_import_from_the_database_then_its_dump_loses_nothing_and_changes_nothin
 
     report = run_import(url(wordpress), site, tmp_path / "first.json")
     assert "Nothing was lost" in report
-    kept = sum(written.kept.values())
+    with data.connect(wordpress) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT m.comment_id FROM wp_commentmeta m"
+            " JOIN wp_comments c ON c.comment_ID = m.comment_id"
+        )
+        with_meta = {str(row[0]) for row in cursor.fetchall()} - set(written.skipped_comments)
+    # wpDiscuz's own tables kept as they are, and each comment's meta beside it.
+    kept = sum(written.kept.values()) + len(with_meta)
     quotes = len(written.quotes)
     subscriptions = sum(written.subscriptions.values())
     assert totals(report) == {
@@ -77,6 +84,8 @@ def test_import_from_the_database_then_its_dump_loses_nothing_and_changes_nothin
     by_kind = Subscription.objects.filter(site=site).values_list("kind", flat=True)
     assert sorted(by_kind) == sorted(k for k, n in written.subscriptions.items() for _ in range(n))
     assert KeptItem.objects.filter(site=site).count() == kept
+    meta = KeptItem.objects.get(table="comment_meta", key="wpdiscuz:103").data["meta"]
+    assert meta["wpdiscuz_votes"] == ["2"]
     before = snapshot(site)
 
     again = run_import(str(dumped), site, tmp_path / "second.json")
@@ -90,3 +99,24 @@ def test_import_from_the_database_then_its_dump_loses_nothing_and_changes_nothin
     }
     assert snapshot(site) == before
     assert Vote.objects.filter(comment__thread__site=site).count() == written.votes
+
+
+def test_a_dump_of_another_layout_stops_naming_the_table_and_line_and_changes_nothing(
+    wordpress: str, tmp_path: Path
+) -> None:
+    site = SiteFactory.create()
+    data.write_awkward(wordpress)
+    run_import(str(data.dump(wordpress, tmp_path / "good.sql")), site, tmp_path / "r1")
+    before = snapshot(site)
+    with data.connect(wordpress) as connection, connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE wp_wc_users_voted DROP COLUMN vote_type")
+        cursor.execute("UPDATE wp_comments SET comment_content = 'changed'")
+    dumped = data.dump(wordpress, tmp_path / "old.sql")
+
+    with pytest.raises(CommandError) as stopped:
+        run_import(str(dumped), site, tmp_path / "r2")
+
+    message = str(stopped.value)
+    assert re.search(r"old\.sql line \d+: table wp_wc_users_voted has columns", message), message
+    assert "vote_type missing" in message and "Nothing was written" in message
+    assert snapshot(site) == before

@@ -248,6 +248,10 @@ class Loader:
         unit.votes = self.staging.votes_of(unit.key)
         self.outcome.votes.source += len(unit.votes) + sum(p.tallies for p in unit.prepared)
         self.outcome.quotes.source += sum(1 for p in unit.prepared if p.fields["quote"])
+        # A comment's meta is kept in the comment's transaction, so it is there with it.
+        with_meta = sum(1 for p in unit.prepared if p.extra)
+        self.outcome.kept.source += with_meta
+        self.outcome.kept.present += with_meta if not self.dry_run else 0
         for p in unit.prepared:
             self._source_authors.add(p.fields["reader_key"])
         for change in (c for p in unit.prepared for c in p.changes_with_key()):
@@ -435,6 +439,7 @@ class Loader:
             changes=changes,
             account_email=record.get("account_email", ""),
             revisions=record.get("revisions", []),
+            extra=record["extra"],
             tallies=record["upvotes"] + record["downvotes"],
             fields={
                 "author_name": name,
@@ -564,6 +569,22 @@ class Loader:
         ]
         if revisions:
             CommentRevision.objects.bulk_create(revisions, batch_size=500)
+        meta = [
+            KeptItem(
+                site=self.site,
+                source=self.format,
+                table="comment_meta",
+                key=item.source_key[:150],
+                data=item.extra,
+                reason="what the source says of a comment beyond its text (comment meta)",
+            )
+            for unit in units
+            for item in unit.new
+            if item.extra
+        ]
+        if meta:
+            KeptItem.objects.bulk_create(meta, batch_size=500, ignore_conflicts=True)
+            self.outcome.kept.added += len(meta)
 
     def _verify(self, units: list["Unit"]) -> None:
         """Read back what Parley now holds for each source thread and compare."""
@@ -793,6 +814,7 @@ class Prepared:
     fields: dict[str, Any]
     account_email: str
     revisions: list[dict[str, Any]]
+    extra: dict[str, Any]  # what else the source says of the comment: kept as a KeptItem
     tallies: int
     reply_count: int = 0
 
