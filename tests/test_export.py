@@ -555,6 +555,10 @@ def round_trip(newsroom: Site, tmp_path: Path) -> tuple[dict[str, Any], dict[str
     documents normalised; each comment's source key is what the import should make it."""
     # A comment an earlier import brought keeps saying where from.
     Comment.objects.filter(author_name="Bob").update(source_key="disqus:42")
+    # …and a reader follows the replies to it.
+    Subscription.objects.filter(kind="comment").update(
+        comment=Comment.objects.get(author_name="Bob")
+    )
     first = export(tmp_path)
     before = json.loads(first.read_bytes())
     Site.objects.all().delete()

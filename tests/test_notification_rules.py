@@ -104,6 +104,20 @@ def test_a_held_comment_is_news_only_once_a_moderator_publishes_it(client, site)
     assert [m.kind for m in mails_to("fan@example.org")] == ["thread"]
 
 
+def test_an_imported_comment_a_moderator_approves_now_is_no_news(client, site):
+    follow(site, "fan@example.org")
+    moderator = User.objects.create_user("mod", "mod@example.org", is_staff=True)
+    site.moderators.add(moderator)
+    held = say(client, "Written on the old system in 2014")
+    Comment.objects.filter(pk=held).update(status="pending", source_key="wxr:77")
+    OutboundEmail.objects.all().delete()
+
+    decisions.decide(moderator, held, decisions.APPROVE)
+
+    assert Comment.objects.get(pk=held).status == "published"
+    assert mails_to("fan@example.org") == []
+
+
 def test_a_rejected_comment_is_never_news(client, site):
     site.moderation = "pre"
     site.save()

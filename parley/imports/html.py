@@ -12,6 +12,7 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import nh3
+from markdown_it import MarkdownIt
 
 from parley.core.markdown import ALLOWED_TAGS, LINK_REL
 
@@ -59,17 +60,41 @@ def paragraphs(text: str) -> str:
 
 
 def clean(source: str) -> str:
-    """Safe HTML for a body that came as HTML; also re-cleans Parley's own exported HTML,
-    which it leaves unchanged."""
-    marked = _ANCHOR.sub(_mark_gone, _IMG.sub(_image_as_link, paragraphs(source)))
+    """Safe HTML for a body that came as HTML (Disqus, WordPress)."""
+    return sanitise(mark_gone(_IMG.sub(_image_as_link, paragraphs(source))))
+
+
+def mark_gone(rendered: str) -> str:
+    return _ANCHOR.sub(_mark_gone, rendered)
+
+
+# Old systems let readers write a little more inline HTML than Parley's Markdown makes.
+TAGS = ALLOWED_TAGS | {"b", "i", "u", "s", "sub", "sup"}
+
+
+def sanitise(rendered: str) -> str:
+    """nh3 only, no rewriting: Parley's own exported HTML comes back unchanged."""
     return nh3.clean(
-        marked,
-        tags=ALLOWED_TAGS,
+        rendered,
+        tags=TAGS,
         attributes={"a": {"href", "title"}},
         allowed_classes={"a": {GONE_CLASS}},
         url_schemes={"http", "https", "mailto"},
         link_rel=LINK_REL,
     ).strip()
+
+
+# Isso's Markdown allows inline HTML (Isso sanitises it afterwards, as `sanitise` does here).
+_markdown_with_html = (
+    MarkdownIt("commonmark", {"html": True, "linkify": True, "typographer": False})
+    .enable(["linkify", "strikethrough"])
+    .disable(["heading", "lheading"])
+)
+
+
+def markdown(source: str) -> str:
+    rendered = _markdown_with_html.render(source)
+    return sanitise(mark_gone(_IMG.sub(_image_as_link, rendered)))
 
 
 def gone_links(body_html: str) -> int:

@@ -27,7 +27,6 @@ from parley.accounts.actions import do_find_or_create_reader
 from parley.articles.models import Article, Figure
 from parley.comments import reads
 from parley.comments.models import Comment, CommentRevision, Subscription, Thread, Vote
-from parley.core.markdown import render_markdown
 from parley.core.readers import hash_ip
 from parley.sites.models import Site
 
@@ -232,7 +231,7 @@ class Loader:
         site_name = self.site.name
         transaction.on_commit(lambda: reads.invalidate_many(site_name, changed))
         for unit in units:
-            self._subscriptions(unit.key, threads.get(unit.uri) or fresh[unit.uri])
+            self._subscriptions(unit, threads.get(unit.uri) or fresh[unit.uri])
         self._verify(units)
 
     def _unit(self, record: dict[str, Any], comments: list[dict[str, Any]]) -> "Unit":
@@ -473,11 +472,11 @@ class Loader:
 
     def _render(self, record: dict[str, Any], body: str) -> str:
         if record.get("body_html"):
-            rendered = html.clean(record["body_html"])
+            rendered = html.sanitise(record["body_html"])
         elif record["body_format"] == "html":
             rendered = html.clean(body)
         elif record["body_format"] == "markdown":
-            rendered = render_markdown(body)
+            rendered = html.markdown(body)
         else:
             rendered = html.clean(escape(body))
         self.outcome.gone_links += html.gone_links(rendered)
@@ -570,7 +569,7 @@ class Loader:
             CommentRevision(
                 comment_id=placed[(unit.thread_pk, item.key)].pk,
                 body=revision["body"],
-                body_html=html.clean(revision["body_html"]),
+                body_html=html.sanitise(revision["body_html"]),
                 replaced_at=_time(revision["replaced_at"]) or timezone.now(),
             )
             for unit in units
@@ -632,9 +631,11 @@ class Loader:
 
     # Subscriptions and kept items ----------------------------------------------------
 
-    def _subscriptions(self, thread_key: str, thread: Thread) -> None:
+    def _subscriptions(self, unit: "Unit", thread: Thread) -> None:
+        # A comment's source key may be its first source's (Parley's export keeps it).
+        source_keys = {p.key: p.source_key for p in unit.prepared}
         tally = self.outcome.subscriptions
-        for record in self.staging.subscriptions_of(thread_key):
+        for record in self.staging.subscriptions_of(unit.key):
             tally.source += 1
             email = record["email"].strip().lower()
             try:
@@ -648,7 +649,9 @@ class Loader:
             if record["kind"] == "comment":
                 comment_id = (
                     Comment.objects.filter(
-                        thread=thread, source_key=self._source_key({"key": record["comment_key"]})
+                        thread=thread,
+                        source_key=source_keys.get(record["comment_key"])
+                        or self._source_key({"key": record["comment_key"]}),
                     )
                     .values_list("pk", flat=True)
                     .first()
