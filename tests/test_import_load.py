@@ -13,6 +13,7 @@ import pytest
 from parley.comments.models import Comment, Subscription, Thread, Vote
 from parley.imports import load
 from parley.imports.load import Loader, Outcome
+from parley.imports.models import KeptItem
 from parley.imports.records import (
     CommentRecord,
     KeptRecord,
@@ -91,7 +92,12 @@ def awkward() -> list[Record]:
         SubscriptionRecord(
             key="s2", thread_key="t1", email="x@y.org", kind="comment", comment_key="2"
         ),
-        KeptRecord(table="wc_follow_users", key="1", data={"a": 1}, reason="no follows"),
+        KeptRecord(
+            table="wc_users_rated",
+            key="1",
+            data={"rating": 4, "user_ip": "203.0.113.5"},
+            reason="no ratings",
+        ),  # fmt: skip
         ThreadRecord(key="t2", url="", title="No link"),
         comment("20", thread="t2"),
     ]
@@ -141,6 +147,9 @@ def test_awkward_structures_arrive_whole_with_every_change_and_omission_explaine
     assert [t.state for t in outcome.threads] == ["changed", "ok"]
     assert outcome.comments.source == outcome.comments.present == 11
     assert outcome.kept.added == 1
+    rating = KeptItem.objects.get().data
+    assert rating["rating"] == 4 and rating["user_ip"].startswith("hash:")
+    assert "203.0.113.5" not in str(rating)  # addresses are kept hashed, as on comments
 
 
 def test_a_second_run_adds_nothing_and_changes_nothing(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ nobody should get an e-mail about a comment from 2014.
 """
 
 import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -111,6 +112,21 @@ def _key80(prefix: str, value: str) -> str:
     if len(key) <= 80:
         return key
     return prefix + hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+_IP_KEY = re.compile(r"(^|_)ip($|_)|ip_?address|remote_addr", re.IGNORECASE)
+
+
+def without_raw_addresses(data: Any, key: str = "") -> Any:
+    """Kept source data with network addresses replaced by Parley's keyed hash, as comments
+    keep them (a wpDiscuz rating names its rater's address)."""
+    if isinstance(data, dict):
+        return {k: without_raw_addresses(v, str(k)) for k, v in data.items()}
+    if isinstance(data, list):
+        return [without_raw_addresses(v, key) for v in data]
+    if isinstance(data, str) and data and _IP_KEY.search(key):
+        return f"hash:{hash_ip(data)}"
+    return data
 
 
 def _no_nul(text: str, changes: list[str], what: str) -> str:
@@ -584,7 +600,7 @@ class Loader:
                 source=self.format,
                 table="comment_meta",
                 key=item.source_key[:150],
-                data=item.extra,
+                data=without_raw_addresses(item.extra),
                 reason="what the source says of a comment beyond its text (comment meta)",
             )
             for unit in units
@@ -702,7 +718,9 @@ class Loader:
                     source=record.get("source") or self.format,
                     table=record["table"][:64],
                     key=record["key"][:150],
-                    data=record["data"],
+                    data=record["data"]
+                    if self.format == "parley"
+                    else without_raw_addresses(record["data"]),
                     reason=record["reason"][:300],
                 )
             )

@@ -1,6 +1,7 @@
 """A person's address in what imports kept as it came (a wpDiscuz follow names follower and
 followed by address): part of their data, and erased with it."""
 
+import re
 from typing import Any
 
 from django.db.models import QuerySet
@@ -15,10 +16,27 @@ def _kept(person: Person) -> QuerySet[KeptItem]:
     return KeptItem.objects.filter(data__icontains=person.email)
 
 
+_ADDRESS = re.compile(r"[^\s@\"<>]+@[^\s@\"<>]+\.[^\s@\"<>]+")
+
+
+def _others_hidden(data: Any, email: str) -> Any:
+    """A kept row may name other people too (the follower of the person followed): their
+    addresses are not the person's data."""
+    if isinstance(data, dict):
+        return {key: _others_hidden(value, email) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_others_hidden(value, email) for value in data]
+    if isinstance(data, str):
+        return _ADDRESS.sub(
+            lambda m: m.group(0) if m.group(0).lower() == email else "(another person)", data
+        )
+    return data
+
+
 def kept_items_of(person: Person) -> list[dict[str, Any]]:
     return [
         {"site": item.site.name, "source": item.source, "table": item.table, "key": item.key,
-         "data": item.data}
+         "data": _others_hidden(item.data, person.email)}
         for item in _kept(person).select_related("site").order_by("pk")
     ]  # fmt: skip
 
