@@ -97,7 +97,7 @@ def awkward() -> list[Record]:
             key="1",
             data={"rating": 4, "user_ip": "203.0.113.5"},
             reason="no ratings",
-        ),  # fmt: skip
+        ),
         ThreadRecord(key="t2", url="", title="No link"),
         comment("20", thread="t2"),
     ]
