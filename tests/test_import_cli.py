@@ -121,7 +121,7 @@ def test_rules_map_old_addresses_and_the_report_lists_what_no_rule_matched(
 
     uris = set(Thread.objects.values_list("uri", flat=True))
     assert uris == {"/2014/01/first/", "/2014/01/story/", "/x/"}
-    assert "1 matched no --map-url rule and keep their path:\n  3: /x/" in report
+    assert "1 thread matched no --map-url rule and keeps its path:\n  3: /x/" in report
     saved = json.loads((tmp_path / "report.json").read_text())
     assert {t["key"]: t["matched"] for t in saved["threads"]} == {"1": True, "2": True, "3": False}
 
@@ -162,10 +162,10 @@ def test_a_comment_that_does_not_arrive_fails_the_run_naming_its_thread(
 
     monkeypatch.setattr(load, "_insert_rows", drop_the_last)
     out = StringIO()
-    with pytest.raises(CommandError, match="1 threads lost comments") as failed:
+    with pytest.raises(CommandError, match="Comments of 1 thread did not arrive") as failed:
         call_command("import", "disqus", str(path), "--site", "news", stdout=out)
     assert failed.value.returncode == 1
-    assert "NOT EVERYTHING ARRIVED: 1 threads differ from the source" in out.getvalue()
+    assert "NOT EVERYTHING ARRIVED: 1 thread differs from the source" in out.getvalue()
     assert "  2                  3       2 " in out.getvalue()  # thread 2: 3 in source, 2 here
 
 
@@ -214,3 +214,25 @@ def test_a_run_killed_midway_is_finished_by_running_it_again(tmp_path: Path) -> 
     ).fetchone()[0]
     assert duplicated == 0
     assert report_row(again.stdout) == (30_000, 30_000, 30_000 - partial)
+
+
+def test_a_rule_put_right_moves_the_threads_an_earlier_run_misplaced(tmp_path: Path) -> None:
+    SiteFactory.create()
+    path = export(tmp_path / "d.xml", {"1": "http://old.example/?p=42", "2": "/b/"}, posts=3)
+    wrong = run_import(
+        "disqus", str(path), "--site", "news",
+        "--map-url", "http://old.example/=>/", "--map-url", "?p=42=>/2017/07/flood/",
+    )  # fmt: skip
+    assert "The rule '?p=42=>/2017/07/flood/' matched no thread" in wrong
+    assert Thread.objects.get(uri="/?p=42").published_count == 3
+
+    right = run_import(
+        "disqus", str(path), "--site", "news",
+        "--map-url", "?p=42=>/2017/07/flood/", "--map-url", "http://old.example/=>/",
+    )  # fmt: skip
+
+    assert "Thread 1: 3 comments moved from /?p=42 to /2017/07/flood/" in right
+    assert "Nothing was lost" in right and report_row(right) == (6, 6, 0)
+    assert Thread.objects.get(uri="/?p=42").published_count == 0
+    moved = Thread.objects.get(uri="/2017/07/flood/")
+    assert moved.published_count == 3 and moved.comments.count() == 3

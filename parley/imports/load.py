@@ -106,6 +106,10 @@ def checksum(rows: Iterable[tuple[str, str, str, str]]) -> str:
     return digest.hexdigest()[:16]
 
 
+def counted(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
+
+
 def _key80(prefix: str, value: str) -> str:
     """A reader key (80 characters at most) for a source's author or voter."""
     key = f"{prefix}{value}"
@@ -254,10 +258,11 @@ class Loader:
         key = record["key"]
         article = self._article(key)
         uri, matched = self._uri_for(record, article)
-        if not record["url"] and article is None:
+        if not record["url"] and article is None and not matched:
             self.staging.add(NoteRecord(
                 f"Thread {key} has no address in the source; its comments are kept under "
-                f"{uri}: moderators see them, no page shows them until they are moved."
+                f"{uri}: moderators see them, no page shows them until a rule maps that "
+                f"address to a page (--map-url '{uri}=>/the/page/') and the import runs again."
             ))  # fmt: skip
         verdict = ThreadVerdict(key=key, uri=uri, matched=matched)
         self.outcome.threads.append(verdict)
@@ -283,9 +288,10 @@ class Loader:
     def _uri_for(self, thread: dict[str, Any], article: Article | None) -> tuple[str, bool]:
         if article is not None:
             return article.uri, True
-        if not thread["url"]:
-            return f"/imported/{self.format}/{quote(thread['key'], safe='')}/", False
-        uri, matched = self.urlmap.map(thread["url"])
+        # A thread with no address is kept under one of Parley's making, which a rule can
+        # map to a page like any other.
+        url = thread["url"] or f"/imported/{self.format}/{quote(thread['key'], safe='')}/"
+        uri, matched = self.urlmap.map(url)
         return uri[:500], matched
 
     def _article(self, thread_key: str) -> Article | None:
@@ -380,6 +386,7 @@ class Loader:
             for source_key, pk, thread_id, depth, root_id in rows:
                 found[source_key] = Placed(pk, depth, root_id or pk, thread_id)
         for unit in units:
+            self._move_if_remapped(unit, threads, found)
             here = threads[unit.uri].pk if unit.uri in threads else None
             elsewhere = set()
             for record in unit.comments:
@@ -395,6 +402,51 @@ class Loader:
             if elsewhere:
                 unit.comments = [c for c in unit.comments if self._source_key(c) not in elsewhere]
         return found
+
+    def _move_if_remapped(
+        self, unit: "Unit", threads: dict[str, Thread], found: dict[str, "Placed"]
+    ) -> None:
+        """The rules now map a thread an earlier run imported elsewhere: its comments move
+        to the new page, so a mistaken rule is put right by running the import again."""
+        keys = [self._source_key(c) for c in unit.comments if self._source_key(c) in found]
+        here = threads[unit.uri].pk if unit.uri in threads else None
+        where = {found[k].thread_id for k in keys}
+        if len(where) != 1 or here in where:
+            return  # nothing imported yet, already here, or split by hand: left as it is
+        old = Thread.objects.get(pk=where.pop())
+        if self.dry_run:
+            self.staging.add(NoteRecord(
+                f"Thread {unit.key}: {counted(len(keys), 'comment')} would move from {old.uri} "
+                f"to {unit.uri}."
+            ))  # fmt: skip
+            return
+        target = threads.get(unit.uri)
+        if target is None:
+            target = threads[unit.uri] = Thread.objects.create(
+                site=self.site,
+                uri=unit.uri,
+                title=old.title,
+                created_at=old.created_at,
+                closed_at=old.closed_at,
+            )
+        # Parents first: on SQLite a trigger checks each reply's parent is in its thread.
+        for depth in sorted({found[k].depth for k in keys}):
+            Comment.objects.filter(
+                pk__in=[found[k].pk for k in keys if found[k].depth == depth]
+            ).update(thread=target)
+        for key in keys:
+            found[key].thread_id = target.pk
+        Subscription.objects.filter(
+            site=self.site, uri=old.uri, reader_key__startswith=f"{self.format}:"
+        ).update(uri=target.uri)
+        _recount(old)
+        _recount(target)
+        site_name, uris = self.site.name, [old.uri, target.uri]
+        transaction.on_commit(lambda: reads.invalidate_many(site_name, uris))
+        self.staging.add(NoteRecord(
+            f"Thread {unit.key}: {counted(len(keys), 'comment')} moved from {old.uri} to "
+            f"{target.uri}, where the rules now map it."
+        ))  # fmt: skip
 
     def _source_key(self, record: dict[str, Any]) -> str:
         return record.get("source_key") or f"{self.format}:{record['key']}"

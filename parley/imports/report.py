@@ -4,7 +4,7 @@ per thread with checksums on both sides, and every item left out or changed with
 from dataclasses import asdict
 from typing import Any
 
-from .load import Outcome, ThreadVerdict
+from .load import Outcome, ThreadVerdict, counted
 
 # A thread table longer than this goes only to the JSON report; the text shows the problems.
 SHOWN_THREADS = 100
@@ -20,9 +20,11 @@ def as_json(
     skips: list[tuple[str, str, str, str]],
     notes: list[str],
     header: dict[str, Any],
+    unused_rules: list[str],
 ) -> dict[str, Any]:
     return {
         **header,
+        "rules_that_matched_nothing": unused_rules,
         "dry_run": outcome.dry_run,
         "totals": {
             name: asdict(getattr(outcome, name))
@@ -48,6 +50,7 @@ def as_text(
     *,
     title: str,
     rules_given: bool,
+    unused_rules: list[str],
     report_path: str,
 ) -> str:
     lines = [title, "=" * len(title), ""]
@@ -68,12 +71,21 @@ def as_text(
     unmatched = [t for t in threads if not t.matched]
     lines.append(f"Threads: {len(threads):,}.")
     if rules_given and unmatched:
-        lines.append(f"{len(unmatched):,} matched no --map-url rule and keep their path:")
+        lines.append(
+            f"{counted(len(unmatched), 'thread')} matched no --map-url rule and "
+            f"{'keeps its' if len(unmatched) == 1 else 'keep their'} path:"
+        )
         lines += [f"  {t.key}: {t.uri}" for t in unmatched[:SHOWN_ITEMS]]
         if len(unmatched) > SHOWN_ITEMS:
             lines.append(f"  … and {len(unmatched) - SHOWN_ITEMS:,} more in the JSON report")
     elif not rules_given:
         lines.append("No --map-url rules given: every thread keeps its address's path.")
+    for rule in unused_rules:
+        lines.append(
+            f"The rule {rule!r} matched no thread (did a rule before it match first? The "
+            "first rule that matches wins). Running the import again with the rules put "
+            "right moves the threads."
+        )
     if outcome.gone_links:
         lines.append(
             f"{outcome.gone_links:,} links point at hosts that no longer serve their files "
@@ -94,16 +106,19 @@ def as_text(
             lines += ["", "Per thread (checksums over author, time and text):"]
             lines.append(
                 f"  {'thread':<12} {'source':>7} {'Parley':>7} {'source sum':<16} "
-                f"{'Parley sum':<16} state   page"
+                f"{'Parley sum':<16} {'state':<11} page"
             )
             for t in shown:
                 lines.append(
                     f"  {t.key[:12]:<12} {t.source:>7,} {t.present:>7,} "
-                    f"{t.source_checksum:<16} {t.imported_checksum:<16} {t.state:<7} {t.uri}"
+                    f"{t.source_checksum:<16} {t.imported_checksum:<16} {t.state:<11} {t.uri}"
                 )
-        if len(threads) > SHOWN_THREADS:
+        if len(threads) > SHOWN_THREADS and not shown:
+            lines.append(f"All {len(threads):,} threads are ok; the JSON report lists them.")
+        elif len(threads) > SHOWN_THREADS:
             lines.append(
-                f"  {len(threads) - len(shown):,} more threads, all ok: see the JSON report"
+                f"  the other {counted(len(threads) - len(shown), 'thread')} are ok: "
+                "see the JSON report"
             )
     changes = [(t.key, change) for t in threads for change in t.changes]
     if changes:
@@ -128,8 +143,9 @@ def as_text(
         lines.append("Dry run: nothing was written.")
     elif lost:
         lines.append(
-            f"NOT EVERYTHING ARRIVED: {len(lost):,} threads differ from the source with no "
-            "reason given: " + ", ".join(t.key for t in lost[:20])
+            f"NOT EVERYTHING ARRIVED: {counted(len(lost), 'thread')} "
+            f"{'differs' if len(lost) == 1 else 'differ'} from the source with no reason "
+            "given: " + ", ".join(t.key for t in lost[:20])
         )
     else:
         edited = sum(1 for t in threads if t.state == "edited-here")

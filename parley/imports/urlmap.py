@@ -31,6 +31,7 @@ class RuleError(ValueError):
 class Rule:
     text: str
     apply: Callable[[str], str | None]
+    hits: int = 0  # threads it mapped: a rule that maps none is reported
 
 
 @dataclass
@@ -43,6 +44,7 @@ class UrlMap:
         for rule in self.rules:
             mapped = rule.apply(url)
             if mapped is not None:
+                rule.hits += 1
                 return self._slashed(as_uri(mapped)), True
         return self._slashed(as_uri(url)), False
 

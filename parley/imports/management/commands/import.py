@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from parley.imports import report
-from parley.imports.load import Loader
+from parley.imports.load import Loader, counted
 from parley.imports.media import copy_media
 from parley.imports.progress import Progress
 from parley.imports.readers import FORMATS, reader_for
@@ -131,7 +131,8 @@ class Command(BaseCommand):
             if options["copy_media"] and not options["dry_run"]:
                 tally = copy_media(site)
                 outcome.media = (tally.found, tally.copied, tally.already, tally.failed)
-            self._report(outcome, staging, fmt, source, site, options)
+            unused = [rule.text for rule in urlmap.rules if not rule.hits]
+            self._report(outcome, staging, fmt, source, site, options, unused)
         finally:
             staging.close()
 
@@ -204,6 +205,7 @@ class Command(BaseCommand):
         source: str,
         site: Site,
         options: dict[str, Any],
+        unused_rules: list[str],
     ) -> None:
         skips, notes = staging.skips(), staging.notes()
         started = datetime.now(UTC)
@@ -212,7 +214,10 @@ class Command(BaseCommand):
         )
         header = {"format": fmt, "source": source, "site": site.name, "at": started.isoformat()}
         Path(path).write_bytes(
-            orjson.dumps(report.as_json(outcome, skips, notes, header), option=orjson.OPT_INDENT_2)
+            orjson.dumps(
+                report.as_json(outcome, skips, notes, header, unused_rules),
+                option=orjson.OPT_INDENT_2,
+            )
         )
         self.stdout.write(
             report.as_text(
@@ -221,12 +226,14 @@ class Command(BaseCommand):
                 notes,
                 title=f"Import of {fmt} {source} into site {site.name!r}",
                 rules_given=bool(options["map_url"]),
+                unused_rules=unused_rules,
                 report_path=path,
             )
         )
         lost = report.lost_threads(outcome)
         if lost and not outcome.dry_run:
             raise CommandError(
-                f"{len(lost)} threads lost comments with no reason given (see the report).",
+                f"Comments of {counted(len(lost), 'thread')} did not arrive, with no reason "
+                "given (see the report).",
                 returncode=1,
             )
