@@ -440,7 +440,8 @@ def _comment(
         body_format="html",
         status=status,
         parent_key="" if str(parent) == "0" else str(parent),
-        author_name=_text(author),
+        # WordPress stores commenters' names HTML-escaped ("O&#039;Neil &amp; Sons").
+        author_name=html.unescape(_text(author)),
         author_email=_text(email),
         author_url=_text(url),
         author_id="" if str(user_id) == "0" else str(user_id),

@@ -10,6 +10,7 @@ trackbacks are reported as skipped, not imported: they are notices from other bl
 readers' comments.
 """
 
+import html
 from collections.abc import Iterator
 
 from parley.imports.records import (
@@ -187,7 +188,8 @@ def _comment(element: Element, post_id: str, stream: XmlStream) -> CommentRecord
         # Anything else (a plugin's own state) waits for a moderator rather than going live.
         status=STATUSES.get(approved, "pending"),
         parent_key="" if parent in ("", "0") else parent,
-        author_name=field_text(fields, "wp:comment_author").strip(),
+        # WordPress stores commenters' names HTML-escaped ("O&#039;Neil &amp; Sons").
+        author_name=html.unescape(field_text(fields, "wp:comment_author").strip()),
         author_email=field_text(fields, "wp:comment_author_email").strip(),
         author_url=field_text(fields, "wp:comment_author_url").strip(),
         author_id="" if user_id in ("", "0") else user_id,
