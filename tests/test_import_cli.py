@@ -2,6 +2,7 @@
 files, address rules, a dry run, a run killed half-way, and a loss the report must catch."""
 
 import json
+import re
 import os
 import signal
 import sqlite3
@@ -147,6 +148,8 @@ def test_a_dry_run_reports_and_writes_nothing(tmp_path: Path) -> None:
     report = run_import("disqus", str(path), "--site", "news", "--dry-run")
     assert "Dry run: nothing was written." in report
     assert report_row(report) == (6, 0, 6)
+    assert "Per thread (where its comments would go):" in report
+    assert re.search(r"^  2 +3 +3 /b/$", report, re.MULTILINE)
     assert not Thread.objects.exists() and not Comment.objects.exists()
 
 

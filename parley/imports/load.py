@@ -232,9 +232,7 @@ class Loader:
             self._count_source(unit)
         if self.dry_run:
             for unit in units:
-                unit.verdict.present = len(unit.prepared) - len(unit.new)
-                self.outcome.comments.present += unit.verdict.present
-                self.outcome.subscriptions.source += len(self.staging.subscriptions_of(unit.key))
+                self._would_add(unit, threads.get(unit.uri))
             return
         fresh = self._create_threads(units, threads)
         placed = {
@@ -253,6 +251,25 @@ class Loader:
         for unit in units:
             self._subscriptions(unit, threads.get(unit.uri) or fresh[unit.uri])
         self._verify(units)
+
+    def _would_add(self, unit: "Unit", thread: Thread | None) -> None:
+        """A dry run's counts: what is here already, and what the run would add."""
+        outcome, new_keys = self.outcome, {p.key for p in unit.new}
+        unit.verdict.present = len(unit.prepared) - len(unit.new)
+        outcome.comments.present += unit.verdict.present
+        outcome.votes.added += sum(p.tallies for p in unit.new) + sum(
+            1 for vote in unit.votes if vote["comment_key"] in new_keys
+        )
+        outcome.quotes.added += sum(1 for p in unit.new if p.fields["quote"])
+        outcome.kept.added += sum(1 for p in unit.new if p.extra)
+        for record in self.staging.subscriptions_of(unit.key):
+            outcome.subscriptions.source += 1
+            here = thread is not None and Subscription.objects.filter(
+                site=self.site, uri=thread.uri, email=record["email"].strip().lower(),
+                kind=record["kind"],
+            ).exists()  # fmt: skip
+            outcome.subscriptions.present += here
+            outcome.subscriptions.added += not here
 
     def _unit(self, record: dict[str, Any], comments: list[dict[str, Any]]) -> "Unit":
         key = record["key"]
@@ -305,6 +322,7 @@ class Loader:
         if found is not None or self.dry_run:
             self.outcome.articles.source += 1
             self.outcome.articles.present += found is not None
+            self.outcome.articles.added += found is None  # a dry run's "would add"
             return found
         if Article.objects.filter(slug=slug).exists():  # another site's article
             slug = f"{slug[:100]}-{self.site.name}"[:120]
@@ -793,6 +811,7 @@ class Loader:
         self.outcome.kept.present += len(batch)
         if self.dry_run:
             self.outcome.kept.present -= len(new)
+            self.outcome.kept.added += len(new)
             return
         KeptItem.objects.bulk_create(new, ignore_conflicts=True)
         self.outcome.kept.added += len(new)

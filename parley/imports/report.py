@@ -33,7 +33,10 @@ def as_json(
         | {"articles": asdict(outcome.articles)},
         "links_to_gone_hosts": outcome.gone_links,
         "media": outcome.media,
-        "threads": [asdict(t) | {"state": t.state} for t in outcome.threads],
+        "threads": [
+            asdict(t) | {"state": "dry run" if outcome.dry_run else t.state}
+            for t in outcome.threads
+        ],
         "skipped": [
             {"kind": kind, "key": key, "reason": reason, "where": where}
             for kind, key, reason, where in skips
@@ -61,10 +64,12 @@ def as_text(
         if name == "articles" and not tally.source:
             continue
         label = "kept items" if name == "kept" else name
-        present = "" if outcome.dry_run and name != "comments" else f"{tally.present:,}"
+        present = f"{tally.present:,}"
         added = "" if name == "authors" else f"{tally.added:,}"
         if outcome.dry_run and name == "comments":
             added = f"{tally.source - tally.present:,}"
+        elif outcome.dry_run and name in ("authors", "votes", "quotes"):
+            present = ""  # a dry run counts these only for what it would add
         lines.append(f"{label:<15}{tally.source:>12,}{present:>12}{added:>12}")
     lines.append("")
     threads = outcome.threads
@@ -88,7 +93,7 @@ def as_text(
         )
     if outcome.gone_links:
         lines.append(
-            f"{outcome.gone_links:,} links point at hosts that no longer serve their files "
+            f"{counted(outcome.gone_links, 'link')} to hosts that no longer serve their files "
             "(Disqus's media CDN): kept, and marked for readers."
         )
     if outcome.media is not None:
@@ -98,7 +103,15 @@ def as_text(
             f"Parley's storage now, {already:,} by an earlier run, {failed:,} could not be "
             "fetched (their links stay as they were)."
         )
-    if not outcome.dry_run:
+    if outcome.dry_run:
+        lines += ["", "Per thread (where its comments would go):"]
+        lines.append(f"  {'thread':<12} {'source':>7} {'would add':>9} page")
+        for t in threads[:SHOWN_THREADS]:
+            lines.append(f"  {t.key[:12]:<12} {t.source:>7,} {t.added:>9,} {t.uri}")
+        if len(threads) > SHOWN_THREADS:
+            lines.append(f"  … and {counted(len(threads) - SHOWN_THREADS, 'thread')} more "
+                         "in the JSON report")  # fmt: skip
+    else:
         shown = threads if len(threads) <= SHOWN_THREADS else [
             t for t in threads if t.state != "ok"
         ][:SHOWN_THREADS]  # fmt: skip
