@@ -2,8 +2,8 @@
 files, address rules, a dry run, a run killed half-way, and a loss the report must catch."""
 
 import json
-import re
 import os
+import re
 import signal
 import sqlite3
 import subprocess
