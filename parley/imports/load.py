@@ -54,8 +54,9 @@ class Tally:
 @dataclass
 class ThreadVerdict:
     key: str
-    uri: str
+    uri: str  # the page in Parley
     matched: bool  # a --map-url rule matched its address
+    url: str = ""  # its address in the source
     source: int = 0
     present: int = 0
     added: int = 0
@@ -86,8 +87,8 @@ class Outcome:
     kept: Tally = field(default_factory=Tally)
     articles: Tally = field(default_factory=Tally)
     gone_links: int = 0
-    # --copy-media: pictures linked, copied now, copied earlier, not reachable.
-    media: tuple[int, int, int, int] | None = None
+    # --copy-media: {"linked", "copied", "copied_before", "not_copied": [{"url", "why"}]}.
+    media: dict[str, Any] | None = None
 
 
 def _time(value: str | None) -> datetime | None:
@@ -281,7 +282,7 @@ class Loader:
                 f"{uri}: moderators see them, no page shows them until a rule maps that "
                 f"address to a page (--map-url '{uri}=>/the/page/') and the import runs again."
             ))  # fmt: skip
-        verdict = ThreadVerdict(key=key, uri=uri, matched=matched)
+        verdict = ThreadVerdict(key=key, uri=uri, matched=matched, url=record["url"])
         self.outcome.threads.append(verdict)
         return Unit(key=key, uri=uri, record=record, comments=comments, verdict=verdict)
 

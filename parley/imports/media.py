@@ -15,7 +15,7 @@ import re
 import socket
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -43,7 +43,7 @@ class MediaTally:
     found: int = 0
     copied: int = 0
     already: int = 0  # copied by an earlier run
-    failed: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (address, why)
 
 
 class NotCopied(Exception):
@@ -148,8 +148,8 @@ def _copy(url: str, folder: Path, fetch: Callable[[str], bytes], tally: MediaTal
         return public_url(f"{settings.MEDIA_URL}{FOLDER}/{existing.name}")
     try:
         picture, extension = _redrawn(fetch(url))
-    except NotCopied:
-        tally.failed += 1
+    except NotCopied as error:
+        tally.failed.append((url, str(error)))
         return None
     path = folder / f"{name}.{extension}"
     path.write_bytes(picture)

@@ -97,12 +97,13 @@ def as_text(
             "(Disqus's media CDN): kept, and marked for readers."
         )
     if outcome.media is not None:
-        found, copied, already, failed = outcome.media
+        media, failed = outcome.media, outcome.media["not_copied"]
         lines.append(
-            f"Pictures still served by their hosts: {found:,} links; {copied:,} copied into "
-            f"Parley's storage now, {already:,} by an earlier run, {failed:,} could not be "
-            "fetched (their links stay as they were)."
+            f"--copy-media: {counted(media['linked'], 'picture link')}; {media['copied']:,} "
+            f"copied into Parley's storage now, {media['copied_before']:,} by an earlier run, "
+            f"{len(failed):,} not copied (their links stay as they were):"
         )
+        lines += [f"  {item['url']}: {item['why']}" for item in failed[:SHOWN_ITEMS]]
     if outcome.dry_run:
         lines += ["", "Per thread (where its comments would go):"]
         lines.append(f"  {'thread':<12} {'source':>7} {'would add':>9} page")

@@ -130,7 +130,12 @@ class Command(BaseCommand):
             progress.end()
             if options["copy_media"] and not options["dry_run"]:
                 tally = copy_media(site)
-                outcome.media = (tally.found, tally.copied, tally.already, tally.failed)
+                outcome.media = {
+                    "linked": tally.found,
+                    "copied": tally.copied,
+                    "copied_before": tally.already,
+                    "not_copied": [{"url": url, "why": why} for url, why in tally.failed],
+                }
             unused = [rule.text for rule in urlmap.rules if not rule.hits]
             self._report(outcome, staging, fmt, source, site, options, unused)
         finally:
