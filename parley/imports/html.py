@@ -111,10 +111,20 @@ class _Markdown(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.out: list[str] = []
         self._links: list[str] = []
+        self._hidden = 0  # inside <script> or <style>: their text is not the article's
+        self._cells = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("p", "div", "ul", "ol", "blockquote", "figure", "table"):
+        if tag in ("script", "style"):
+            self._hidden += 1
+        elif tag in ("p", "div", "ul", "ol", "blockquote", "figure", "table", "figcaption"):
             self.out.append("\n\n")
+        elif tag == "tr":
+            self.out.append("\n\n")
+            self._cells = 0
+        elif tag in ("td", "th"):
+            self.out.append(" | " if self._cells else "")
+            self._cells += 1
         elif tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
             self.out.append("\n\n## ")
         elif tag == "br":
@@ -128,10 +138,13 @@ class _Markdown(HTMLParser):
             self.out.append("[")
         elif tag == "img":
             found = dict(attrs)
-            self.out.append(f"[🖼 {found.get('alt') or 'image'}]({found.get('src') or ''})")
+            label = found.get("alt") or "image"
+            self.out.append(f"\n\n[🖼 {label}]({found.get('src') or ''})\n\n")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in self._INLINE:
+        if tag in ("script", "style"):
+            self._hidden = max(0, self._hidden - 1)
+        elif tag in self._INLINE:
             self.out.append(self._INLINE[tag])
         elif tag == "a" and self._links:
             self.out.append(f"]({self._links.pop()})")
@@ -139,11 +152,18 @@ class _Markdown(HTMLParser):
             self.out.append("\n\n")
 
     def handle_data(self, data: str) -> None:
-        self.out.append(re.sub(r"([\\`*_\[\]<>#])", r"\\\1", data))
+        if not self._hidden:
+            self.out.append(re.sub(r"([\\`*_\[\]<>#])", r"\\\1", data))
+
+
+# WordPress shortcodes: the markers go, what they wrap (a caption, an embedded address) stays.
+_SHORTCODE = re.compile(
+    r"\[/?(?:caption|wp_caption|gallery|embed|audio|video|playlist)\b[^\]]*\]", re.IGNORECASE
+)
 
 
 def as_markdown(source: str) -> str:
     parser = _Markdown()
-    parser.feed(paragraphs(source))
+    parser.feed(paragraphs(_SHORTCODE.sub("", source)))
     parser.close()
     return re.sub(r"\n{3,}", "\n\n", "".join(parser.out)).strip()

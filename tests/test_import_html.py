@@ -1,0 +1,38 @@
+"""Bodies from other systems → Parley's safe HTML, and WordPress posts → article Markdown."""
+
+from parley.imports.html import as_markdown, clean, markdown, sanitise
+
+GONE = 'class="parley-gone"'
+
+
+def test_html_bodies_are_made_safe_with_images_as_links_and_gone_hosts_marked() -> None:
+    html = clean(
+        'First line\nsecond\n\n<img src="https://uploads.disquscdn.com/images/a.jpg" alt="cat">'
+        '<script>alert(1)</script><a href="javascript:alert(2)">x</a> <b>bold</b>'
+    )
+    assert html.startswith("<p>First line<br>second</p><p>")
+    assert f'<a href="https://uploads.disquscdn.com/images/a.jpg" {GONE}' in html
+    assert "script" not in html and "javascript" not in html and "<b>bold</b>" in html
+    assert sanitise(html) == html  # Parley's own HTML comes back from an export unchanged
+
+
+def test_isso_markdown_keeps_its_inline_html_safely() -> None:
+    html = markdown('**Bold** <b onclick="x()">raw</b> ![i](https://media.disqus.com/i.png)')
+    assert "<strong>Bold</strong> <b>raw</b>" in html and "onclick" not in html
+    assert GONE in html
+
+
+def test_a_wordpress_post_becomes_readable_markdown() -> None:
+    body = as_markdown(
+        '[caption id="c1"]<img src="https://x.org/mill.jpg" alt="The mill"> At dusk.[/caption]'
+        "\n\n<p>Text [sic] <em>here</em></p><script>alert('from post')</script>"
+        '[gallery ids="55,56"]<table><tr><th>Name</th><th>Share</th></tr>'
+        "<tr><td>Smith</td><td>52%</td></tr></table>"
+    )
+    assert body.split("\n\n") == [
+        "[🖼 The mill](https://x.org/mill.jpg)",
+        " At dusk.",
+        r"Text \[sic\] *here*",
+        "Name | Share",
+        "Smith | 52%",
+    ]
