@@ -304,3 +304,11 @@ def test_memory_stays_flat_on_a_large_site(wordpress: str, tmp_path: Path) -> No
         assert counts["VoteRecord"] == written.votes, source
         assert counts["ThreadRecord"] == len(written.threads), source
         assert peak < bound, (source, peak)
+
+
+def test_a_file_that_is_no_dump_at_all_is_named_so(tmp_path: Path) -> None:
+    path = tmp_path / "export.sql"
+    path.write_text('<?xml version="1.0"?>\n<rss version="2.0"></rss>\n')
+    with pytest.raises(SourceError, match="this is not a mysqldump file") as refused:
+        read(str(path))
+    assert refused.value.where == "export.sql line 1"

@@ -85,6 +85,7 @@ class Outcome:
     subscriptions: Tally = field(default_factory=Tally)
     quotes: Tally = field(default_factory=Tally)
     kept: Tally = field(default_factory=Tally)
+    meta: Tally = field(default_factory=Tally)  # comments whose meta is kept beside them
     articles: Tally = field(default_factory=Tally)
     gone_links: int = 0
     # --copy-media: {"linked", "copied", "copied_before", "not_copied": [{"url", "why"}]}.
@@ -262,7 +263,7 @@ class Loader:
             1 for vote in unit.votes if vote["comment_key"] in new_keys
         )
         outcome.quotes.added += sum(1 for p in unit.new if p.fields["quote"])
-        outcome.kept.added += sum(1 for p in unit.new if p.extra)
+        outcome.meta.added += sum(1 for p in unit.new if p.extra)
         for record in self.staging.subscriptions_of(unit.key):
             outcome.subscriptions.source += 1
             here = thread is not None and Subscription.objects.filter(
@@ -296,8 +297,8 @@ class Loader:
         self.outcome.quotes.source += sum(1 for p in unit.prepared if p.fields["quote"])
         # A comment's meta is kept in the comment's transaction, so it is there with it.
         with_meta = sum(1 for p in unit.prepared if p.extra)
-        self.outcome.kept.source += with_meta
-        self.outcome.kept.present += with_meta if not self.dry_run else 0
+        self.outcome.meta.source += with_meta
+        self.outcome.meta.present += with_meta if not self.dry_run else 0
         for p in unit.prepared:
             self._source_authors.add(p.fields["reader_key"])
         for change in (c for p in unit.prepared for c in p.changes_with_key()):
@@ -680,7 +681,7 @@ class Loader:
         ]
         if meta:
             KeptItem.objects.bulk_create(meta, batch_size=500, ignore_conflicts=True)
-            self.outcome.kept.added += len(meta)
+            self.outcome.meta.added += len(meta)
 
     def _verify(self, units: list["Unit"]) -> None:
         """Read back what Parley now holds for each source thread and compare."""

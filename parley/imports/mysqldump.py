@@ -52,6 +52,8 @@ _HEX_DIGITS = re.compile(rb"[0-9A-Fa-f]*+")
 _BITS = re.compile(rb"[bB]'([01]*)'")
 _INTRODUCER = re.compile(rb"_[A-Za-z0-9]+\s*")
 _NULL = re.compile(rb"NULL\b", re.IGNORECASE)
+# What a statement of a dump can begin with; anything else means this is no dump at all.
+_SQL_WORD = re.compile(rb"[A-Za-z]+\b")
 _INSERT = re.compile(
     rb"(?:INSERT|REPLACE)\s+(?:(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE)\s+)*(?:INTO\s+)?",
     re.IGNORECASE,
@@ -196,6 +198,11 @@ class DumpParser:
                 yield self._create_table(line)
             elif self._match(_DELIMITER):
                 self._rest_of_line()
+            elif not self._match(_SQL_WORD):
+                raise self._error(
+                    "this is not a mysqldump file (a MySQL statement was expected here; "
+                    "the wpdiscuz import reads a database URL or a dump made by mysqldump)"
+                )
             else:
                 self._set_names(self._statement(line, keep=True))
         if self.written_by_mysqldump and not self.completed:

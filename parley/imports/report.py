@@ -28,7 +28,7 @@ def as_json(
         "dry_run": outcome.dry_run,
         "totals": {
             name: asdict(getattr(outcome, name))
-            for name in ("comments", "authors", "votes", "subscriptions", "quotes", "kept")
+            for name in ("comments", "authors", "votes", "subscriptions", "quotes", "kept", "meta")
         }
         | {"articles": asdict(outcome.articles)},
         "links_to_gone_hosts": outcome.gone_links,
@@ -59,11 +59,13 @@ def as_text(
     lines = [title, "=" * len(title), ""]
     now = "would add" if outcome.dry_run else "added now"
     lines.append(f"{'':<15}{'in source':>12}{'in Parley':>12}{now:>12}")
-    for name in ("comments", "authors", "votes", "subscriptions", "quotes", "kept", "articles"):
+    labels = {"kept": "kept items", "meta": "comment meta"}
+    for name in ("comments", "authors", "votes", "subscriptions", "quotes", "kept", "meta",
+                 "articles"):  # fmt: skip
         tally = getattr(outcome, name)
-        if name == "articles" and not tally.source:
+        if name in ("meta", "articles") and not tally.source:
             continue
-        label = "kept items" if name == "kept" else name
+        label = labels.get(name, name)
         present = f"{tally.present:,}"
         added = "" if name == "authors" else f"{tally.added:,}"
         if outcome.dry_run and name == "comments":
