@@ -420,3 +420,19 @@ def test_memory_stays_flat_however_big_the_export(
         tracemalloc.stop()
     assert comments == written.comments
     assert peak < 30_000_000
+
+
+def test_wordpress_escaped_commenter_names_arrive_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "wp.xml"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" '
+        'xmlns:wp="http://wordpress.org/export/1.2/"><channel><wp:wxr_version>1.2'
+        "</wp:wxr_version><item><title>Post</title><link>https://old.example/p/</link>"
+        "<wp:post_id>5</wp:post_id><wp:post_type>post</wp:post_type><wp:comment>"
+        "<wp:comment_id>9</wp:comment_id><wp:comment_author>O&amp;#039;Neil &amp;amp; Sons"
+        "</wp:comment_author><wp:comment_date_gmt>2015-01-02 03:04:05</wp:comment_date_gmt>"
+        "<wp:comment_content>Hi</wp:comment_content><wp:comment_approved>1"
+        "</wp:comment_approved></wp:comment></item></channel></rss>"
+    )
+    [comment] = [r for r in read_all(wxr.read, path) if isinstance(r, CommentRecord)]
+    assert comment.author_name == "O'Neil & Sons"
