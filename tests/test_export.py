@@ -41,6 +41,7 @@ from parley.imports.records import (
 from parley.moderation.models import Policy
 from parley.sites.models import Site
 from tests.factories import ArticleFactory, SiteFactory, ThreadFactory, post_comment
+from tests.importdata import report_row
 
 pytestmark = pytest.mark.django_db
 
@@ -611,3 +612,23 @@ def test_an_export_imported_into_an_empty_install_exports_the_same(
     assert after == before
     reader = User.objects.get(email="reader@example.org")
     assert Comment.objects.get(account=reader).reader_key == f"u:{reader.pk}"
+
+
+def test_importing_the_same_export_again_adds_nothing(newsroom: Site, tmp_path: Path) -> None:
+    path = export(tmp_path)
+
+    def run() -> str:
+        out = io.StringIO()
+        call_command("import", "parley", str(path), "--site", "copy", "--report",
+                     str(tmp_path / "r.json"), stdout=out, stderr=io.StringIO())  # fmt: skip
+        return out.getvalue()
+
+    first = run()
+    copied = list(Comment.objects.filter(thread__site__name="copy").order_by("pk").values())
+    again = run()
+
+    assert "Nothing was lost" in first and "Nothing was lost" in again
+    total = Comment.objects.filter(thread__site=newsroom).count()
+    assert report_row(first) == (total, total, total)
+    assert report_row(again) == (total, total, 0)
+    assert list(Comment.objects.filter(thread__site__name="copy").order_by("pk").values()) == copied

@@ -320,14 +320,16 @@ class Loader:
         if record is None:
             return None
         slug = (record["slug"] or f"{self.format}-{record['key']}")[:120]
-        found = Article.objects.filter(site=self.site, slug=slug).first()
+        # Slugs are unique across sites: another site's article makes this one's longer.
+        own = f"{slug[:100]}-{self.site.name}"[:120]
+        found = Article.objects.filter(site=self.site, slug__in=[slug, own]).first()
         if found is not None or self.dry_run:
             self.outcome.articles.source += 1
             self.outcome.articles.present += found is not None
             self.outcome.articles.added += found is None  # a dry run's "would add"
             return found
-        if Article.objects.filter(slug=slug).exists():  # another site's article
-            slug = f"{slug[:100]}-{self.site.name}"[:120]
+        if Article.objects.filter(slug=slug).exists():
+            slug = own
         body = record["body"]
         if record["body_format"] != "markdown":
             body = html.as_markdown(body)
