@@ -113,7 +113,8 @@ def test_rules_map_old_addresses_and_the_report_lists_what_no_rule_matched(
         },
     )
     rules = tmp_path / "rules.txt"
-    rules.write_text("# from the old blog's redirects\nhttp://old.example/?p=12,/2014/01/first/\n")
+    # As a redirect plugin exports it: a header row, old addresses as paths.
+    rules.write_text("source,target\n/?p=12,/2014/01/first/\n")
     report = run_import(
         "disqus", str(path), "--site", "news", "--map-url", f"@{rules}",
         "--map-url", "https://old.example/=>/", "--map-url", "slash:add",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from parley.comments.models import Comment, Subscription, Vote
+from parley.comments.models import Comment, Subscription, Thread, Vote
 from parley.imports.models import KeptItem
 from parley.sites.models import Site
 from tests.factories import SiteFactory
@@ -81,6 +81,8 @@ def test_import_from_the_database_then_its_dump_loses_nothing_and_changes_nothin
     assert reply.thread.uri == "/2026/03/budget/"
     assert reply.parent is not None and reply.parent.author_name == "Bob"
     assert comments.get(body="I was a member.").author_name == "Former Member"
+    # WordPress keeps post titles HTML-escaped; e-mails and pages show the title as written.
+    assert Thread.objects.filter(title="Roadworks & detours on Main Street").exists()
     assert Vote.objects.filter(comment__thread__site=site).count() == written.votes
     by_kind = Subscription.objects.filter(site=site).values_list("kind", flat=True)
     assert sorted(by_kind) == sorted(k for k, n in written.subscriptions.items() for _ in range(n))

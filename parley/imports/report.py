@@ -89,9 +89,9 @@ def as_text(
         lines.append("No --map-url rules given: every thread keeps its address's path.")
     for rule in unused_rules:
         lines.append(
-            f"The rule {rule!r} matched no thread (did a rule before it match first? The "
-            "first rule that matches wins). Running the import again with the rules put "
-            "right moves the threads."
+            f"The rule {rule!r} matched no thread: no thread has that address, or a rule "
+            "before it matched first (the first that matches wins). Running the import "
+            "again with the rules put right moves the threads."
         )
     if outcome.gone_links:
         lines.append(

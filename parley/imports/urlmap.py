@@ -8,7 +8,8 @@ A rule is one of
   re:PATTERN=>REPLACEMENT  a regular expression (Python syntax, \\1 for groups)
   slash:add | slash:strip  give every path a trailing slash, or take it away
   @FILE                    rules read from FILE, one a line (# starts a comment); a line
-                           `OLD,NEW` (a CSV of redirects) is an exact rule
+                           `OLD,NEW` (a CSV of redirects, header row and all) is an exact
+                           rule; an OLD that is a path (`/?p=12`) matches it on any host
 Rules apply in order; the first rule of the first three kinds that matches wins, then the
 slash rules. What no rule matched keeps its path (and query): `https://old.example/a/?p=1`
 becomes `/a/?p=1`, and the report lists it.
@@ -73,8 +74,12 @@ def _exact(old: str, new: str) -> Callable[[str], str | None]:
     def apply(url: str) -> str | None:
         if url == old:
             return new
-        # `?p=123` also matches `https://old.example/?p=123`.
-        if old.startswith("?") and urlsplit(url).query and "?" + urlsplit(url).query == old:
+        # `?p=123` also matches `https://old.example/?p=123`, and a path (`/?p=123`, as
+        # redirect plugins write them) the same address on any host.
+        query = urlsplit(url).query
+        if old.startswith("?") and query and "?" + query == old:
+            return new
+        if old.startswith("/") and as_uri(url) == old:
             return new
         return None
 
@@ -132,8 +137,10 @@ def read_rules_file(path: Path, urlmap: UrlMap) -> None:
         if not line or line.startswith("#"):
             continue
         if "=>" not in line and "," in line:
-            old, new = next(csv.reader(io.StringIO(line)))[:2]
-            urlmap.rules.append(Rule(line, _exact(old.strip(), new.strip())))
+            old, new = (part.strip() for part in next(csv.reader(io.StringIO(line)))[:2])
+            if not old.startswith(("/", "?", "http://", "https://")):
+                continue  # a CSV's header row ("source,target")
+            urlmap.rules.append(Rule(line, _exact(old, new)))
         else:
             parse_rule(line, urlmap, where=f"{path} line {number}")
 

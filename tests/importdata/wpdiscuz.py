@@ -306,7 +306,7 @@ def write_awkward(database: str, prefix: str = "wp_") -> Written:
     posts = [
         _post(10, "Council passes the budget"),
         _post(11, "الميزانية الجديدة", comment_status="closed", modified=T0 + timedelta(days=5)),
-        _post(12, "Roadworks on Main Street"),  # a subscription, no comments
+        _post(12, "Roadworks &amp; detours on Main Street"),  # a subscription, no comments
         _post(13, "About us", type="page"),  # nothing refers to it: no thread
         _post(14, "Council passes the budget", type="revision", status="inherit", parent=10),
         _post(15, "The new tax, explained", content='[wpdiscuz-feedback id="a1b2c3d4e5"]…'),

@@ -340,7 +340,7 @@ def _threads(source: Source, table: str, where: str) -> Iterator[Record]:
         yield ThreadRecord(
             key=str(post_id),
             url=_text(guid),
-            title=_text(title),
+            title=html.unescape(_text(title)),  # stored escaped, like commenters' names
             created_at=_utc(date_gmt),
             closed_at=closed_at,
             where=source.place(table, post_id, place),
