@@ -230,13 +230,15 @@ def test_a_rule_put_right_moves_the_threads_an_earlier_run_misplaced(tmp_path: P
     assert "The rule '?p=42=>/2017/07/flood/' matched no thread" in wrong
     assert Thread.objects.get(uri="/?p=42").published_count == 3
 
-    right = run_import(
-        "disqus", str(path), "--site", "news",
-        "--map-url", "?p=42=>/2017/07/flood/", "--map-url", "http://old.example/=>/",
-    )  # fmt: skip
+    rules = ("--map-url", "?p=42=>/2017/07/flood/", "--map-url", "http://old.example/=>/")
+    preview = run_import("disqus", str(path), "--site", "news", *rules, "--dry-run")
+    assert "Thread 1: 3 comments would move from /?p=42 to /2017/07/flood/" in preview
+    assert report_row(preview) == (6, 6, 0) and "Left out" not in preview
+
+    right = run_import("disqus", str(path), "--site", "news", *rules)
 
     assert "Thread 1: 3 comments moved from /?p=42 to /2017/07/flood/" in right
     assert "Nothing was lost" in right and report_row(right) == (6, 6, 0)
-    assert Thread.objects.get(uri="/?p=42").published_count == 0
+    assert not Thread.objects.filter(uri="/?p=42").exists()  # the import's own mistake goes
     moved = Thread.objects.get(uri="/2017/07/flood/")
     assert moved.published_count == 3 and moved.comments.count() == 3

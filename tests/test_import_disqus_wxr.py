@@ -1,6 +1,7 @@
 """`parley import disqus|wxr` from end to end on the awkward exports: the report says nothing
 was lost, the comments are where they belong, and running it again changes nothing."""
 
+import re
 from io import StringIO
 from pathlib import Path
 
@@ -63,6 +64,9 @@ def test_wxr_import_with_articles_loses_nothing_and_a_second_run_changes_nothing
     path = tmp_path / "wordpress.xml"
     written = wxr.write_awkward(path, version="1.1")
     args = ("wxr", str(path), "--site", site.name, "--articles")
+    preview = run_import(*args, "--dry-run", "--report", str(tmp_path / "0"))
+    assert re.search(r"^  \S+ +\d+ +\d+ /articles/river/$", preview, re.MULTILINE), preview
+    assert not Article.objects.exists()
     report = run_import(*args, "--report", str(tmp_path / "1"))
     assert "Nothing was lost" in report
     imported = written.comments - 1  # the second comment 1105

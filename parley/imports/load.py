@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import Model, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -264,10 +265,14 @@ class Loader:
         )
         outcome.quotes.added += sum(1 for p in unit.new if p.fields["quote"])
         outcome.meta.added += sum(1 for p in unit.new if p.extra)
+        outcome.meta.present += sum(1 for p in unit.prepared if p.extra) - sum(
+            1 for p in unit.new if p.extra
+        )
+        pages = [uri for uri in (unit.uri, unit.moved_from) if uri]
         for record in self.staging.subscriptions_of(unit.key):
             outcome.subscriptions.source += 1
-            here = thread is not None and Subscription.objects.filter(
-                site=self.site, uri=thread.uri, email=record["email"].strip().lower(),
+            here = (thread is not None or bool(unit.moved_from)) and Subscription.objects.filter(
+                site=self.site, uri__in=pages, email=record["email"].strip().lower(),
                 kind=record["kind"],
             ).exists()  # fmt: skip
             outcome.subscriptions.present += here
@@ -275,9 +280,9 @@ class Loader:
 
     def _unit(self, record: dict[str, Any], comments: list[dict[str, Any]]) -> "Unit":
         key = record["key"]
-        article = self._article(key)
-        uri, matched = self._uri_for(record, article)
-        if not record["url"] and article is None and not matched:
+        article_uri = self._article(key)
+        uri, matched = self._uri_for(record, article_uri)
+        if not record["url"] and not article_uri and not matched:
             self.staging.add(NoteRecord(
                 f"Thread {key} has no address in the source; its comments are kept under "
                 f"{uri}: moderators see them, no page shows them until a rule maps that "
@@ -304,21 +309,23 @@ class Loader:
         for change in (c for p in unit.prepared for c in p.changes_with_key()):
             unit.verdict.changes.append(change)
 
-    def _uri_for(self, thread: dict[str, Any], article: Article | None) -> tuple[str, bool]:
-        if article is not None:
-            return article.uri, True
+    def _uri_for(self, thread: dict[str, Any], article_uri: str) -> tuple[str, bool]:
+        if article_uri:
+            return article_uri, True
         # A thread with no address is kept under one of Parley's making, which a rule can
         # map to a page like any other.
         url = thread["url"] or f"/imported/{self.format}/{quote(thread['key'], safe='')}/"
         uri, matched = self.urlmap.map(url)
         return uri[:500], matched
 
-    def _article(self, thread_key: str) -> Article | None:
+    def _article(self, thread_key: str) -> str:
+        """The page of the article a thread belongs to, made now unless it exists (or this
+        is a dry run); "" when the thread has no article."""
         if not self.articles:
-            return None
+            return ""
         record = self.staging.article_of(thread_key)
         if record is None:
-            return None
+            return ""
         slug = (record["slug"] or f"{self.format}-{record['key']}")[:120]
         # Slugs are unique across sites: another site's article makes this one's longer.
         own = f"{slug[:100]}-{self.site.name}"[:120]
@@ -327,7 +334,10 @@ class Loader:
             self.outcome.articles.source += 1
             self.outcome.articles.present += found is not None
             self.outcome.articles.added += found is None  # a dry run's "would add"
-            return found
+            if found is not None:
+                return found.uri
+            taken = Article.objects.filter(slug=slug).exists()
+            return reverse("article", args=[own if taken else slug])
         if Article.objects.filter(slug=slug).exists():
             slug = own
         body = record["body"]
@@ -357,7 +367,7 @@ class Loader:
         self.outcome.articles.source += 1
         self.outcome.articles.present += 1
         self.outcome.articles.added += 1
-        return article
+        return article.uri
 
     def _create_threads(self, units: list["Unit"], threads: dict[str, Thread]) -> dict[str, Thread]:
         """Threads new to Parley, made with their counts already known; titles for existing
@@ -433,14 +443,18 @@ class Loader:
         keys = [self._source_key(c) for c in unit.comments if self._source_key(c) in found]
         here = threads[unit.uri].pk if unit.uri in threads else None
         where = {found[k].thread_id for k in keys}
-        if len(where) != 1 or here in where:
+        old_id = where.pop() if len(where) == 1 else None
+        if old_id is None or old_id == here:
             return  # nothing imported yet, already here, or split by hand: left as it is
-        old = Thread.objects.get(pk=where.pop())
+        old = Thread.objects.get(pk=old_id)
+        unit.moved_from = old.uri
         if self.dry_run:
             self.staging.add(NoteRecord(
                 f"Thread {unit.key}: {counted(len(keys), 'comment')} would move from {old.uri} "
                 f"to {unit.uri}."
             ))  # fmt: skip
+            for key in keys:  # counted as here from now on, as after a real move
+                found[key].thread_id = here
             return
         target = threads.get(unit.uri)
         if target is None:
@@ -463,6 +477,12 @@ class Loader:
         ).update(uri=target.uri)
         _recount(old)
         _recount(target)
+        # A page the import itself made by mistake goes once the comments have left it.
+        if (
+            not old.comments.exists()
+            and not Subscription.objects.filter(site=self.site, uri=old.uri).exists()
+        ):
+            old.delete()
         site_name, uris = self.site.name, [old.uri, target.uri]
         transaction.on_commit(lambda: reads.invalidate_many(site_name, uris))
         self.staging.add(NoteRecord(
@@ -904,6 +924,7 @@ class Unit:
     new: list["Prepared"] = field(default_factory=list)
     votes: list[dict[str, Any]] = field(default_factory=list)
     thread_pk: int = 0
+    moved_from: str = ""  # the page an earlier run put this thread on
 
 
 @dataclass
@@ -913,7 +934,7 @@ class Placed:
     pk: int
     depth: int
     root: int
-    thread_id: int
+    thread_id: int | None  # None: a dry run's move to a thread not made yet
 
 
 @dataclass

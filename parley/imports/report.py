@@ -86,7 +86,11 @@ def as_text(
         if len(unmatched) > SHOWN_ITEMS:
             lines.append(f"  … and {len(unmatched) - SHOWN_ITEMS:,} more in the JSON report")
     elif not rules_given:
-        lines.append("No --map-url rules given: every thread keeps its address's path.")
+        lines.append(
+            "No --map-url rules given: every thread keeps its address's path"
+            + (" (with --articles, a post's thread is its article's page)." if
+               outcome.articles.source else ".")
+        )  # fmt: skip
     for rule in unused_rules:
         lines.append(
             f"The rule {rule!r} matched no thread: no thread has that address, or a rule "
