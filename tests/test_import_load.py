@@ -218,3 +218,20 @@ def test_a_dry_run_writes_nothing_and_says_what_it_would_add(tmp_path: Path) -> 
     outcome, _skips = run(tmp_path, site, awkward(), dry_run=True)
     assert not Comment.objects.exists() and not Thread.objects.exists()
     assert outcome.comments.source == 11 and outcome.comments.present == 0
+
+
+def test_comments_of_an_erased_address_arrive_by_a_deleted_user(tmp_path: Path) -> None:
+    from parley.accounts.models import ErasedAddress
+    from parley.accounts.privacy import erased_digest
+
+    site = SiteFactory.create()
+    ErasedAddress.objects.create(digest=erased_digest("Gone@Example.org"))
+    outcome, _skips = run(tmp_path, site, [
+        ThreadRecord(key="t1", url="/a/"),
+        comment("1", author_name="Gone Person", author_email="gone@example.org", ip="192.0.2.1"),
+        comment("2", author_name="Stays", author_email="stays@example.org"),
+    ])  # fmt: skip
+    gone, stays = Comment.objects.order_by("source_key")
+    assert (gone.author_name, gone.author_email, gone.ip_hash) == ("Deleted user", "", "")
+    assert stays.author_email == "stays@example.org"
+    assert "erased at their request" in " ".join(outcome.threads[0].changes)

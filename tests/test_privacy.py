@@ -417,13 +417,53 @@ def test_the_admin_page_says_what_is_not_an_address(administrator):
 def test_what_an_import_kept_naming_the_address_is_handed_over_and_erased(site: Any) -> None:
     from parley.imports.models import KeptItem
 
-    follow = {"user_email": "Ann@Example.org", "follower_email": "bob@example.org"}
+    follow = {
+        "user_email": "Ann@Example.org",
+        "user_name": "Ann",
+        "follower_email": "bob@example.org",
+        "follower_name": "Bob",
+        "follower_id": "7",
+    }
     KeptItem.objects.create(site=site, source="wpdiscuz", table="wc_follow_users", key="1",
                             data=follow, reason="no follows")  # fmt: skip
     KeptItem.objects.create(site=site, source="wpdiscuz", table="wc_phrases", key="wc_x",
                             data={"phrase_value": "Leave a reply"}, reason="phrase")  # fmt: skip
 
     handed_over = [item["data"] for item in person_data(ANN)["imported"]]
-    assert handed_over == [{"user_email": "Ann@Example.org", "follower_email": "(another person)"}]
+    other = "(another person)"
+    assert handed_over == [
+        {
+            "user_email": "Ann@Example.org",
+            "user_name": "Ann",
+            "follower_email": other,
+            "follower_name": other,
+            "follower_id": other,
+        }
+    ]
     assert erase_person(ANN, comments="anonymise").counts["imported"] == 1
     assert list(KeptItem.objects.values_list("table", flat=True)) == ["wc_phrases"]
+
+
+def test_an_import_after_erasure_does_not_bring_the_person_back(
+    site: Any, client: Any, tmp_path: Any
+) -> None:
+    from parley.imports.models import KeptItem
+
+    say(client, "Mine", name="Ann", email=ANN)
+    Subscription.objects.create(site=site, uri="/story/", email=ANN, kind="thread",
+                                reader_key="r:ann", confirmed_at=timezone.now())  # fmt: skip
+    KeptItem.objects.create(site=site, source="wpdiscuz", table="wc_follow_users", key="1",
+                            data={"follower_email": ANN}, reason="no follows")  # fmt: skip
+    export = tmp_path / "news.json"
+    call_command("export", "--site", "news", "--output", str(export), stderr=io.StringIO())
+    erase_person(ANN, comments="anonymise")
+
+    out = io.StringIO()
+    call_command("import", "parley", str(export), "--site", "news", "--report",
+                 str(tmp_path / "r.json"), stdout=out, stderr=io.StringIO())  # fmt: skip
+
+    assert not Subscription.objects.filter(email=ANN).exists()
+    assert not KeptItem.objects.exists()
+    assert not Comment.objects.filter(author_email=ANN).exists()
+    assert "names an address erased at its owner's request" in out.getvalue()
+    assert ANN not in json.dumps(person_data(ANN)["comments"])

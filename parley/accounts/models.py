@@ -87,3 +87,15 @@ class PersonalData(models.Model):
 
     def __str__(self) -> str:
         return str(self._meta.verbose_name)
+
+
+class ErasedAddress(models.Model):
+    """An address erased at its owner's request, as a keyed hash only: an import of an older
+    export or of the old system's data must not bring the person back (their subscriptions,
+    the rows naming them), and the address itself is not kept to know it."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    erased_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"erased {self.erased_at:%Y-%m-%d}"

@@ -8,10 +8,13 @@ calls `register`; such modules are found the way the admin finds `admin` modules
 one imports nothing above it.
 """
 
+import hashlib
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import transaction
 from django.db.models import CharField, Q, QuerySet, Value
@@ -31,7 +34,7 @@ from parley.notifications.subscriptions import clean_email
 from parley.sites.models import Site
 
 from .actions import KEEP, REMOVE, do_delete_account, do_retire_comments
-from .models import SignInRequest
+from .models import ErasedAddress, SignInRequest
 from .queries import comment_json, export_data, subscription_json
 
 AUDIT_ACTION = "privacy.erase"
@@ -64,6 +67,17 @@ def register(part: Part) -> None:
 def _registered_parts() -> list[Part]:
     autodiscover_modules("privacy")
     return list(_parts.values())
+
+
+def erased_digest(email: str) -> str:
+    return hmac.new(
+        settings.SECRET_KEY.encode(), f"erased:{email.strip().lower()}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def erased_digests() -> set[str]:
+    """What an import checks addresses against (`ErasedAddress`)."""
+    return set(ErasedAddress.objects.values_list("digest", flat=True))
 
 
 def find_person(email: str) -> Person:
@@ -304,6 +318,7 @@ def erase_person(
             counts[part.name] = part.erase(person)
         for user in person.accounts:
             do_delete_account(user, removes)
+        ErasedAddress.objects.get_or_create(digest=erased_digest(person.email))
         report = ErasureReport(counts, bans_kept=_bans(person).filter(kind=Ban.Kind.EMAIL).count())
         audit.log(site_name="", action=AUDIT_ACTION, actor=actor, after=counts)
         if dry_run:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -24,8 +25,10 @@ from django.db.models import Model, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.translation import gettext as _
 
 from parley.accounts.actions import do_find_or_create_reader
+from parley.accounts.privacy import erased_digest, erased_digests
 from parley.articles.models import Article, Figure
 from parley.comments import reads
 from parley.comments.models import Comment, CommentRevision, Subscription, Thread, Vote
@@ -121,6 +124,8 @@ def _key80(prefix: str, value: str) -> str:
     return prefix + hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
+ERASED = "it names an address erased at its owner's request"
+ADDRESS = re.compile(r"[^\s@\"<>,;:]+@[^\s@\"<>,;:]+\.[^\s@\"<>,;:]+")
 _IP_KEY = re.compile(r"(^|_)ip($|_)|ip_?address|remote_addr", re.IGNORECASE)
 
 
@@ -174,6 +179,7 @@ class Loader:
         # A site's first import can find nothing of itself in Parley: source keys are unique
         # within a run, so the look-ups for earlier runs' comments are skipped.
         self._first_import = not Comment.objects.filter(HAS_SOURCE, thread__site=self.site).exists()
+        self._erased = erased_digests()
         if connection.vendor == "sqlite":
             # Eight indexes on the comments table: with SQLite's default 2 MB of page cache,
             # inserting into a big table spends its time re-reading index pages.
@@ -525,6 +531,12 @@ class Loader:
                 changes.append(f"author's e-mail {email[:80]!r} is not an address: left out")
                 email = ""
         url = record["author_url"].strip()
+        erased = self._is_erased(email)
+        if erased:
+            # As erasing left the person's other comments: by a deleted user, nothing to
+            # find them by.
+            changes.append("its author's address was erased at their request: by a deleted user")
+            name, email, url = _("Deleted user"), "", ""
         if len(url) > 500:
             changes.append("author's web address longer than 500 characters: left out")
             url = ""
@@ -545,7 +557,7 @@ class Loader:
                 else f"n:{name}"
             )
             reader_key = _key80(f"{self.format}:", author)
-            ip_hash = hash_ip(record["ip"]) if record["ip"] else ""
+            ip_hash = hash_ip(record["ip"]) if record["ip"] and not erased else ""
         body_html = self._render(record, body)
         quote = _no_nul(record["quote"], changes, "quoted passage")
         created_at = _time(record["created_at"])
@@ -591,6 +603,14 @@ class Loader:
             rendered = html.clean(escape(body))
         self.outcome.gone_links += html.gone_links(rendered)
         return rendered
+
+    def _is_erased(self, email: str) -> bool:
+        return bool(email and self._erased and erased_digest(email) in self._erased)
+
+    def _names_erased(self, data: Any) -> bool:
+        return bool(self._erased) and any(
+            self._is_erased(address) for address in ADDRESS.findall(orjson.dumps(data).decode())
+        )
 
     def _account_key(self, reader_key: str, account_email: str) -> str:
         """A signed-in reader's key names their account (`u:<id>`); ids differ between
@@ -699,7 +719,7 @@ class Loader:
             )
             for unit in units
             for item in unit.new
-            if item.extra
+            if item.extra and not self._names_erased(item.extra)
         ]
         if meta:
             KeptItem.objects.bulk_create(meta, batch_size=500, ignore_conflicts=True)
@@ -755,6 +775,10 @@ class Loader:
                                   "e-mail address", record.get("where", ""))  # fmt: skip
                 tally.source -= 1
                 continue
+            if self._is_erased(email):
+                self.staging.skip("subscription", record["key"], ERASED, record.get("where", ""))
+                tally.source -= 1
+                continue
             comment_id = None
             if record["kind"] == "comment":
                 comment_id = (
@@ -805,6 +829,9 @@ class Loader:
         tally = self.outcome.kept
         batch: list[KeptItem] = []
         for record in self.staging.kept():
+            if self._names_erased(record["data"]):
+                self.staging.skip(record["table"], record["key"], ERASED, record.get("where", ""))
+                continue
             tally.source += 1
             batch.append(
                 KeptItem(

@@ -1,7 +1,6 @@
 """A person's address in what imports kept as it came (a wpDiscuz follow names follower and
 followed by address): part of their data, and erased with it."""
 
-import re
 from typing import Any
 
 from django.db.models import QuerySet
@@ -9,6 +8,7 @@ from django.utils.translation import gettext_lazy
 
 from parley.accounts.privacy import Part, Person, register
 
+from .load import ADDRESS
 from .models import KeptItem
 
 
@@ -16,18 +16,23 @@ def _kept(person: Person) -> QuerySet[KeptItem]:
     return KeptItem.objects.filter(data__icontains=person.email)
 
 
-_ADDRESS = re.compile(r"[^\s@\"<>]+@[^\s@\"<>]+\.[^\s@\"<>]+")
-
-
 def _others_hidden(data: Any, email: str) -> Any:
     """A kept row may name other people too (the follower of the person followed): their
     addresses are not the person's data."""
     if isinstance(data, dict):
-        return {key: _others_hidden(value, email) for key, value in data.items()}
+        hidden = {key: _others_hidden(value, email) for key, value in data.items()}
+        # A wpDiscuz follow names each side as PREFIX_email, PREFIX_name, PREFIX_id.
+        for key, value in data.items():
+            if key.endswith("_email") and hidden[key] != value:
+                prefix = key.removesuffix("email")
+                for sibling in (prefix + "name", prefix + "id"):
+                    if sibling in hidden:
+                        hidden[sibling] = "(another person)"
+        return hidden
     if isinstance(data, list):
         return [_others_hidden(value, email) for value in data]
     if isinstance(data, str):
-        return _ADDRESS.sub(
+        return ADDRESS.sub(
             lambda m: m.group(0) if m.group(0).lower() == email else "(another person)", data
         )
     return data
