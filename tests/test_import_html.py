@@ -25,14 +25,18 @@ def test_isso_markdown_keeps_its_inline_html_safely() -> None:
 def test_a_wordpress_post_becomes_readable_markdown() -> None:
     body = as_markdown(
         '[caption id="c1"]<img src="https://x.org/mill.jpg" alt="The mill"> At dusk.[/caption]'
-        "\n\n<p>Text [sic] <em>here</em></p><script>alert('from post')</script>"
-        '[gallery ids="55,56"]<table><tr><th>Name</th><th>Share</th></tr>'
-        "<tr><td>Smith</td><td>52%</td></tr></table>"
+        "\n\n<p>Text [sic] <em>here</em>\nnext line</p><script>alert('from post')</script>"
+        '[gallery ids="55,56"][contact-form-7 id="12" title="Tips"]'
+        "<blockquote><p>We had no choice.</p><cite>Mayor</cite></blockquote>"
+        "<table><tr><th>Name</th><th>Share</th></tr><tr><td>Smith</td><td>52%</td></tr></table>"
+        "[embed]https://video.example/v_1[/embed]"
     )
-    assert body.split("\n\n") == [
+    assert [part.strip() for part in body.split("\n\n")] == [
         "[🖼 The mill](https://x.org/mill.jpg)",
-        " At dusk.",
-        r"Text \[sic\] *here*",
+        "At dusk.",
+        "Text \\[sic\\] *here*  \nnext line",
+        "> We had no choice.\n>\n> *Mayor*",
         "Name | Share",
         "Smith | 52%",
+        "<https://video.example/v_1>",
     ]

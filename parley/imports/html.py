@@ -105,32 +105,43 @@ class _Markdown(HTMLParser):
     """Just enough HTML → Markdown for a WordPress post to become an article body: the
     article renderer takes Markdown and, on purpose, no raw HTML."""
 
-    _INLINE = {"em": "*", "i": "*", "strong": "**", "b": "**", "code": "`"}
+    _INLINE = {"em": "*", "i": "*", "strong": "**", "b": "**", "code": "`", "cite": "*"}
+    _BLOCKS = ("p", "div", "ul", "ol", "figure", "table", "figcaption", "h1", "h2", "h3",
+               "h4", "h5", "h6")  # fmt: skip
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.out: list[str] = []
         self._links: list[str] = []
         self._hidden = 0  # inside <script> or <style>: their text is not the article's
+        self._quoted = 0  # blockquotes open around what comes
         self._cells = 0
+
+    def _break(self, text: str = "\n\n") -> None:
+        """A paragraph (or line) break, inside as many quotes as are open."""
+        prefix = "> " * self._quoted
+        self.out.append(text.replace("\n", "\n" + prefix) if prefix else text)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "style"):
             self._hidden += 1
-        elif tag in ("p", "div", "ul", "ol", "blockquote", "figure", "table", "figcaption"):
-            self.out.append("\n\n")
+        elif tag == "blockquote":
+            self._quoted += 1
+            self._break()
+        elif tag in self._BLOCKS:
+            self._break()
+            if tag.startswith("h"):
+                self.out.append("## ")
         elif tag == "tr":
-            self.out.append("\n\n")
+            self._break()
             self._cells = 0
         elif tag in ("td", "th"):
             self.out.append(" | " if self._cells else "")
             self._cells += 1
-        elif tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
-            self.out.append("\n\n## ")
         elif tag == "br":
-            self.out.append("  \n")
+            self._break("  \n")
         elif tag == "li":
-            self.out.append("\n- ")
+            self._break("\n- ")
         elif tag in self._INLINE:
             self.out.append(self._INLINE[tag])
         elif tag == "a":
@@ -139,7 +150,9 @@ class _Markdown(HTMLParser):
         elif tag == "img":
             found = dict(attrs)
             label = found.get("alt") or "image"
-            self.out.append(f"\n\n[🖼 {label}]({found.get('src') or ''})\n\n")
+            self._break()
+            self.out.append(f"[🖼 {label}]({found.get('src') or ''})")
+            self._break()
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style"):
@@ -148,17 +161,37 @@ class _Markdown(HTMLParser):
             self.out.append(self._INLINE[tag])
         elif tag == "a" and self._links:
             self.out.append(f"]({self._links.pop()})")
-        elif tag in ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "blockquote"):
-            self.out.append("\n\n")
+        elif tag == "blockquote":
+            self._quoted = max(0, self._quoted - 1)
+            self._break()
+        elif tag in self._BLOCKS:
+            self._break()
 
     def handle_data(self, data: str) -> None:
-        if not self._hidden:
-            self.out.append(re.sub(r"([\\`*_\[\]<>#])", r"\\\1", data))
+        if self._hidden or not data.strip():
+            return
+        # WordPress breaks a line where the author did; a bare address is a link.
+        for number, line in enumerate(data.split("\n")):
+            if number:
+                self._break("  \n")
+            for index, part in enumerate(_BARE_URL.split(line)):
+                self.out.append(f"<{part}>" if index % 2 else _escaped(part))
 
 
-# WordPress shortcodes: the markers go, what they wrap (a caption, an embedded address) stays.
+_BARE_URL = re.compile(r"(https?://[^\s<>\]\[\"']+)")
+
+
+def _escaped(text: str) -> str:
+    return re.sub(r"([\\`*_\[\]<>#])", r"\\\1", text)
+
+
+# WordPress shortcodes (`[caption id="1"]…[/caption]`, `[contact-form-7 id="12"]`): the
+# markers go, what they wrap (a caption, an embedded address) stays. A bracket with no
+# attributes (`[sic]`) is the author's text, except the few shortcodes that take none.
 _SHORTCODE = re.compile(
-    r"\[/?(?:caption|wp_caption|gallery|embed|audio|video|playlist)\b[^\]]*\]", re.IGNORECASE
+    r"\[/?(?:(?:caption|wp_caption|gallery|embed|audio|video|playlist)\b[^\]]*"
+    r"|[a-z][\w-]*\s+\w+=[^\]]*)\]",
+    re.IGNORECASE,
 )
 
 
@@ -166,4 +199,10 @@ def as_markdown(source: str) -> str:
     parser = _Markdown()
     parser.feed(paragraphs(_SHORTCODE.sub("", source)))
     parser.close()
-    return re.sub(r"\n{3,}", "\n\n", "".join(parser.out)).strip()
+    lines: list[str] = []
+    for line in "".join(parser.out).split("\n"):
+        blank = not line.strip(" >")
+        if blank and (not lines or not lines[-1].strip(" >")):
+            continue  # one blank line between paragraphs is enough
+        lines.append(line.rstrip() if blank else line)
+    return "\n".join(lines).strip()
