@@ -8,10 +8,11 @@ import pytest
 from django.conf import settings
 from PIL import Image
 
+from parley.articles.models import Article
 from parley.comments.models import Comment, Thread
 from parley.imports import media
 from parley.imports.html import clean
-from tests.factories import SiteFactory
+from tests.factories import ArticleFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +62,21 @@ def test_pictures_still_served_are_copied_once_and_their_links_point_at_parley(
 
     again = media.copy_media(comment.thread.site, fetch=fetch)
     assert again.copied == 0 and len(fetched) == 3  # only the broken one is tried again
+
+
+def test_pictures_in_articles_made_from_wordpress_posts_are_copied_too(
+    settings_media: None,
+) -> None:
+    site = SiteFactory.create()
+    article = ArticleFactory.create(
+        site=site, body="Intro\n\n[🖼 The mill](https://pics.example/mill.jpg)\n\nMore"
+    )
+
+    tally = media.copy_media(site, fetch=lambda url: png())
+
+    assert tally.copied == 1
+    body = Article.objects.get(pk=article.pk).body
+    assert "pics.example" not in body and "[🖼 The mill](http" in body and "/media/imported/" in body
 
 
 @pytest.mark.parametrize(

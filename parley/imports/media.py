@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from PIL import Image, ImageOps
 
+from parley.articles.models import Article
 from parley.comments import reads
 from parley.comments.models import Comment
 from parley.notifications.outbox import public_url
@@ -36,6 +37,7 @@ MAX_PIXELS = 40_000_000
 TIMEOUT_SECONDS = 10
 FOLDER = "imported"
 _PICTURE_LINK = re.compile(r'<a href="(https?://[^"]+)"([^>]*)>🖼')
+_PICTURE_IN_MARKDOWN = re.compile(r"\[🖼 [^\]]*\]\((https?://[^)\s]+)\)")
 
 
 @dataclass
@@ -118,26 +120,35 @@ def copy_media(site: Site, fetch: Callable[[str], bytes] = _download) -> MediaTa
             stored[url] = _copy(url, folder, fetch, tally)
         return stored[url]
 
-    candidates = (
+    ours = public_url(settings.MEDIA_URL)
+
+    def copied_links(text: str, pattern: re.Pattern[str]) -> str:
+        def swap(match: re.Match[str]) -> str:
+            url = match.group(1)
+            if html.is_gone(url) or url.startswith(ours):
+                return match.group(0)
+            tally.found += 1
+            copied = local(url)
+            return match.group(0).replace(url, copied) if copied else match.group(0)
+
+        return pattern.sub(swap, text)
+
+    comments = (
         Comment.objects.filter(HAS_SOURCE, thread__site=site, body_html__contains="🖼")
         .values_list("pk", "body_html", "thread__uri")
         .iterator(chunk_size=500)
     )
-    ours = public_url(settings.MEDIA_URL)
-    for pk, body_html, uri in candidates:
-        changed = body_html
-        for match in _PICTURE_LINK.finditer(body_html):
-            url = match.group(1)
-            if html.is_gone(url) or url.startswith(ours):
-                continue
-            tally.found += 1
-            copied = local(url)
-            if copied is not None:
-                changed = changed.replace(f'href="{url}"', f'href="{copied}"')
+    for pk, body_html, uri in comments:
+        changed = copied_links(body_html, _PICTURE_LINK)
         if changed != body_html:
             with transaction.atomic():
                 Comment.objects.filter(pk=pk).update(body_html=changed)
             reads.invalidate_many(site.name, [uri])
+    # Articles made from WordPress posts (--articles) link their pictures the same way.
+    for article in Article.objects.filter(site=site, body__contains="🖼").only("pk", "body"):
+        changed = copied_links(article.body, _PICTURE_IN_MARKDOWN)
+        if changed != article.body:
+            Article.objects.filter(pk=article.pk).update(body=changed)
     return tally
 
 
