@@ -22,6 +22,8 @@ urlpatterns = [
     path("fragments/thread", comments.thread_fragment_view, name="thread-fragment"),
     path("comments/post", comments.post_comment_form, name="post-comment"),
     path("avatars/<str:digest>.svg", core.avatar, name="avatar"),
+    path("healthz", core.healthz, name="healthz"),
+    path("readyz", core.readyz, name="readyz"),
     path("embed.js", embed.embed_js, name="embed-js"),
     path("webhooks/stripe", stripe_webhook, name="stripe-webhook"),
     path("admin/", admin.site.urls),

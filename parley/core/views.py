@@ -1,4 +1,6 @@
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.cache import cache
+from django.db import DatabaseError, connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -28,3 +30,31 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         {"error": {"message": message}, "unsent": request.POST.get("body", "")},
         status=403,
     )
+
+
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    """The process answers: for a supervisor's liveness check. Touches nothing else."""
+    return HttpResponse("ok\n", content_type="text/plain")
+
+
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """The process can serve: its database and shared cache answer. A load balancer sends
+    readers elsewhere while this says 503."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except DatabaseError as error:
+        checks["database"] = f"failing: {type(error).__name__}"
+    try:
+        cache.set("readyz", "1", timeout=10)
+        checks["cache"] = "ok" if cache.get("readyz") == "1" else "failing: value lost"
+    except Exception as error:  # any cache backend's error means not ready
+        checks["cache"] = f"failing: {type(error).__name__}"
+    ready = all(state == "ok" for state in checks.values())
+    response = JsonResponse({"ready": ready, "checks": checks}, status=200 if ready else 503)
+    response["Cache-Control"] = "no-store"
+    return response
