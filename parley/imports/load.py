@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import orjson
@@ -122,6 +122,11 @@ def _key80(prefix: str, value: str) -> str:
     if len(key) <= 80:
         return key
     return prefix + hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def _email_key(email: str) -> str:
+    """A guest author or subscriber of a source, known by address, without the address."""
+    return f"e:{hashlib.sha256(email.lower().encode()).hexdigest()[:24]}"
 
 
 ERASED = "it names an address erased at its owner's request"
@@ -236,7 +241,7 @@ class Loader:
         threads = {t.uri: t for t in found}
         existing = self._existing(units, threads)
         for unit in units:
-            unit.prepared = self._prepare_all(unit, existing)
+            unit.prepared = self._prepare_all(unit)
             unit.new = [p for p in unit.prepared if p.source_key not in existing]
             self._count_source(unit)
         if self.dry_run:
@@ -411,10 +416,10 @@ class Loader:
     def _existing(self, units: list["Unit"], threads: dict[str, Thread]) -> dict[str, "Placed"]:
         """Comments of these source keys already in Parley (from an earlier run). One that
         an earlier run put on another page stays there, and this run leaves it out."""
-        keys = [self._source_key(c) for unit in units for c in unit.comments]
+        keys = [] if self._first_import else [
+            self._source_key(c) for unit in units for c in unit.comments
+        ]  # fmt: skip
         found: dict[str, Placed] = {}
-        if self._first_import:
-            keys = []
         for start in range(0, len(keys), 5000):
             rows = (
                 Comment.objects.filter(source_key__in=keys[start : start + 5000])
@@ -501,7 +506,7 @@ class Loader:
 
     # Comments ----------------------------------------------------------------------
 
-    def _prepare_all(self, unit: "Unit", existing: dict[str, "Placed"]) -> list["Prepared"]:
+    def _prepare_all(self, unit: "Unit") -> list["Prepared"]:
         by_key = {r["key"] for r in unit.comments}
         prepared = [self._prepare(r) for r in unit.comments]
         for item in prepared:
@@ -552,7 +557,7 @@ class Loader:
             author = (
                 f"u:{record['author_id']}"
                 if record["author_id"]
-                else f"e:{hashlib.sha256(email.lower().encode()).hexdigest()[:24]}"
+                else _email_key(email)
                 if email
                 else f"n:{name}"
             )
@@ -562,9 +567,10 @@ class Loader:
         quote = _no_nul(record["quote"], changes, "quoted passage")
         created_at = _time(record["created_at"])
         assert created_at is not None
+        source_key = self._source_key(record)
         return Prepared(
             key=record["key"],
-            source_key=self._source_key(record),
+            source_key=source_key,
             parent_key=record["parent_key"],
             source_row=(record["author_name"], _iso(created_at), record["body"]),
             changes=changes,
@@ -588,7 +594,7 @@ class Loader:
                 "upvotes": record["upvotes"],
                 "downvotes": record["downvotes"],
                 "ip_hash": ip_hash,
-                "source_key": self._source_key(record),
+                "source_key": source_key,
             },
         )
 
@@ -637,9 +643,8 @@ class Loader:
         placed: dict[tuple[int, str], "Placed"],
         fresh: dict[str, Thread],
     ) -> None:
-        """Write the units' new comments, a level at a time across the batch so that each
-        comment's parent has its id before the comment is made. `placed` has the comments
-        already written, by (thread id, source id)."""
+        """Write the units' new comments with their votes, revisions and meta. `placed` has
+        the comments already written, by (thread id, source id)."""
         tallies: dict[tuple[int, str], tuple[int, int]] = {}
         for unit in units:
             for vote in unit.votes:
@@ -815,10 +820,7 @@ class Loader:
                 account=self._account(record.get("account_email", "")),
                 delivery=record["delivery"],
                 lang=record.get("lang", "")[:10],
-                reader_key=record.get("reader_key")
-                or _key80(
-                    f"{self.format}:", f"e:{hashlib.sha256(email.encode()).hexdigest()[:24]}"
-                ),
+                reader_key=record.get("reader_key") or _key80(f"{self.format}:", _email_key(email)),
                 created_at=created_at,
                 confirmed_at=confirmed_at,
             )
@@ -1005,49 +1007,53 @@ def _break_loops(prepared: list[Prepared]) -> None:
         settled.update(path)
 
 
-def _count_replies(prepared: list[Prepared]) -> None:
+K = TypeVar("K", str, int)
+
+
+def _reply_counts(parent_of: dict[K, K | None], published: set[K]) -> dict[K, int]:
     """reply_count as Parley keeps it: the direct replies a reader sees — published ones,
     and placeholders of unpublished comments that have such replies themselves."""
-    by_key = {p.key: p for p in prepared}
-    children: dict[str, list[Prepared]] = defaultdict(list)
-    for item in prepared:
-        if item.parent_key in by_key:
-            children[item.parent_key].append(item)
-
-    def visible(item: Prepared) -> bool:
-        return item.fields["status"] == Comment.Status.PUBLISHED or item.reply_count > 0
-
+    children: dict[K, list[K]] = defaultdict(list)
+    for key, parent in parent_of.items():
+        if parent is not None and parent in parent_of:
+            children[parent].append(key)
+    depth: dict[K, int] = {}
+    for key in parent_of:
+        chain: list[K] = []
+        node: K | None = key
+        while node is not None and node in parent_of and node not in depth:
+            chain.append(node)
+            node = parent_of[node]
+        base = depth[node] if node is not None and node in depth else 0
+        for offset, walked in enumerate(reversed(chain), start=1):
+            depth[walked] = base + offset
     # Deepest first, so a comment's replies are counted before it is.
-    depth: dict[str, int] = {}
+    counts: dict[K, int] = {}
+    for key in sorted(parent_of, key=lambda k: -depth[k]):
+        counts[key] = sum(1 for child in children[key] if child in published or counts[child])
+    return counts
+
+
+def _count_replies(prepared: list[Prepared]) -> None:
+    """The reply counts of comments new to a thread that had none."""
+    counts = _reply_counts(
+        {p.key: p.parent_key or None for p in prepared},
+        {p.key for p in prepared if p.fields["status"] == Comment.Status.PUBLISHED},
+    )
     for item in prepared:
-        chain, node = 0, item
-        while node.parent_key in by_key and chain <= len(prepared):
-            chain, node = chain + 1, by_key[node.parent_key]
-        depth[item.key] = chain
-    for item in sorted(prepared, key=lambda p: -depth[p.key]):
-        item.reply_count = sum(1 for child in children[item.key] if visible(child))
+        item.reply_count = counts[item.key]
 
 
 def _recount(thread: Thread) -> None:
     """Reply counts and the thread's count from what is stored, after comments joined a
     thread that already had some."""
-    rows = list(thread.comments.values_list("pk", "parent_id", "status", "reply_count", "depth"))
-    children: dict[int, list[int]] = defaultdict(list)
-    status = {}
-    for pk, parent_id, state, _count, _depth in rows:
-        status[pk] = state
-        if parent_id is not None:
-            children[parent_id].append(pk)
-    counts: dict[int, int] = {}
-    for pk, _parent, _state, _count, _depth in sorted(rows, key=lambda r: -r[4]):
-        counts[pk] = sum(
-            1
-            for child in children[pk]
-            if status[child] == Comment.Status.PUBLISHED or counts.get(child, 0) > 0
-        )
+    rows = list(thread.comments.values_list("pk", "parent_id", "status", "reply_count"))
+    published = {pk for pk, _parent, state, _count in rows if state == Comment.Status.PUBLISHED}
+    counts = _reply_counts({pk: parent for pk, parent, _state, _count in rows}, published)
     changed = [
-        Comment(pk=pk, reply_count=counts[pk]) for pk, *_rest in rows if counts[pk] != _rest[2]
+        Comment(pk=pk, reply_count=counts[pk])
+        for pk, _parent, _state, count in rows
+        if counts[pk] != count
     ]
     Comment.objects.bulk_update(changed, ["reply_count"], batch_size=500)
-    published = sum(1 for state in status.values() if state == Comment.Status.PUBLISHED)
-    Thread.objects.filter(pk=thread.pk).update(published_count=published)
+    Thread.objects.filter(pk=thread.pk).update(published_count=len(published))
