@@ -71,16 +71,21 @@ def _run(command: list[str]) -> None:
         raise BackupError(f"{command[0]} failed: {done.stderr.strip()[-2000:]}")
 
 
+def _sqlite_copy(source_path: str | Path, target_path: str | Path) -> None:
+    """SQLite's online backup API, on connections of their own: it copies a consistent
+    snapshot while Parley's writers carry on (WAL), and replaces the target's pages whole."""
+    source = sqlite3.connect(source_path, timeout=60)
+    target = sqlite3.connect(target_path, timeout=60)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+
+
 def _dump_database(vendor: str, path: Path) -> None:
     if vendor == "sqlite":
-        # A connection of its own: it reads a snapshot while Parley's writers carry on (WAL).
-        source = sqlite3.connect(connection.settings_dict["NAME"], timeout=60)
-        target = sqlite3.connect(path)
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        _sqlite_copy(connection.settings_dict["NAME"], path)
     else:
         _run(["pg_dump", "--format=custom", "--no-owner", "--file", str(path)])
 
@@ -150,13 +155,7 @@ def restore_backup(path: Path) -> dict[str, Any]:
         database = unpacked / DATABASE_FILE[vendor]
         if vendor == "sqlite":
             connection.close()
-            source = sqlite3.connect(database)
-            target = sqlite3.connect(connection.settings_dict["NAME"], timeout=60)
-            try:
-                source.backup(target)
-            finally:
-                target.close()
-                source.close()
+            _sqlite_copy(database, connection.settings_dict["NAME"])
         else:
             connection.close()  # pg_restore drops tables this connection may hold open
             _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
