@@ -31,6 +31,18 @@ SECTIONS = ("articles", "threads", "comments", "votes", "subscriptions", "kept")
 CHUNK = 2000
 # The hosted scorer's key is a credential, not a setting: it is left out, to be entered again.
 POLICY_LEFT_OUT = ["id", "site", "hosted_scorer_key"]
+# A site's settings as the export writes them and an import creates a site from them; the
+# rest (name, moderators) is per install.
+SITE_SETTINGS = (
+    "title",
+    "domains",
+    "origins",
+    "moderation",
+    "max_depth",
+    "edit_window_minutes",
+    "max_body_length",
+    "account_deletion",
+)
 
 
 class Output(Protocol):
@@ -105,14 +117,7 @@ def _site(site: Site) -> dict[str, Any]:
     policy = Policy.objects.filter(site=site).first()
     return {
         "name": site.name,
-        "title": site.title,
-        "domains": site.domains,
-        "origins": site.origins,
-        "moderation": site.moderation,
-        "max_depth": site.max_depth,
-        "edit_window_minutes": site.edit_window_minutes,
-        "max_body_length": site.max_body_length,
-        "account_deletion": site.account_deletion,
+        **{key: getattr(site, key) for key in SITE_SETTINGS},
         "created_at": stamp(site.created_at),
         "moderators": sorted(site.moderators.exclude(email="").values_list("email", flat=True)),
         "moderation_policy": policy and model_to_dict(policy, exclude=POLICY_LEFT_OUT),

@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from parley.imports import report
+from parley.imports.export import SITE_SETTINGS
 from parley.imports.load import Loader, counted
 from parley.imports.media import copy_media
 from parley.imports.progress import Progress
@@ -25,18 +26,6 @@ from parley.imports.urlmap import RuleError, build
 from parley.imports.urlmap import __doc__ as RULES_HELP
 from parley.moderation.models import Policy
 from parley.sites.models import Site
-
-# Settings a site carries in Parley's own export; the rest (name, moderators) is per install.
-SITE_SETTINGS = (
-    "title",
-    "domains",
-    "origins",
-    "moderation",
-    "max_depth",
-    "edit_window_minutes",
-    "max_body_length",
-    "account_deletion",
-)
 
 
 class Command(BaseCommand):
