@@ -28,12 +28,19 @@ def _image_as_link(
     return f'<a href="{href}">🖼 {escapeHtml(label)}</a>'
 
 
-_md = (
-    MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False})
-    .enable(["linkify", "strikethrough"])
-    .disable(["heading", "lheading"])
-)
-_md.add_render_rule("image", _image_as_link)
+def reader_markdown(*, allow_html: bool = False) -> MarkdownIt:
+    """The Markdown readers write. Imported comments from systems that let readers write
+    inline HTML (Isso) are read with `allow_html`, then sanitised like everything else."""
+    parser = (
+        MarkdownIt("commonmark", {"html": allow_html, "linkify": True, "typographer": False})
+        .enable(["linkify", "strikethrough"])
+        .disable(["heading", "lheading"])
+    )
+    parser.add_render_rule("image", _image_as_link)
+    return parser
+
+
+_md = reader_markdown()
 
 
 def _sanitise(html: str) -> str:

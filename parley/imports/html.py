@@ -12,9 +12,8 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import nh3
-from markdown_it import MarkdownIt
 
-from parley.core.markdown import ALLOWED_TAGS, LINK_REL
+from parley.core.markdown import ALLOWED_TAGS, LINK_REL, reader_markdown
 
 GONE_CLASS = "parley-gone"
 GONE_TITLE = "The host of this file no longer serves it"
@@ -85,16 +84,13 @@ def sanitise(rendered: str) -> str:
 
 
 # Isso's Markdown allows inline HTML (Isso sanitises it afterwards, as `sanitise` does here).
-_markdown_with_html = (
-    MarkdownIt("commonmark", {"html": True, "linkify": True, "typographer": False})
-    .enable(["linkify", "strikethrough"])
-    .disable(["heading", "lheading"])
-)
+_markdown_with_html = reader_markdown(allow_html=True)
 
 
 def markdown(source: str) -> str:
-    rendered = _markdown_with_html.render(source)
-    return sanitise(mark_gone(_IMG.sub(_image_as_link, rendered)))
+    # Images written as Markdown are links already; those written as inline <img> are not.
+    rendered = _IMG.sub(_image_as_link, _markdown_with_html.render(source))
+    return sanitise(mark_gone(rendered))
 
 
 def gone_links(body_html: str) -> int:
