@@ -5,12 +5,14 @@ carries its form signals; a banned reader is told why."""
 import gzip
 import re
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from parley.comments import fragments
 from parley.comments.actions import do_set_status
 from parley.comments.models import Comment, Thread
 from parley.core.readers import READER_COOKIE, mint_reader_token, reader_key_from_token
@@ -344,19 +346,24 @@ def test_the_page_form_carries_a_fresh_token_and_a_field_for_bots_only(client):
     assert "Leave this field empty" in trap[0]
 
 
-def test_the_fragment_brings_a_token_minted_for_each_response(
+def test_the_fragment_brings_a_token_minted_in_the_second_of_the_response(
     thread, stranger, monkeypatch, django_assert_num_queries
 ):
     tokens = iter(["first-token", "second-token"])
     monkeypatch.setattr(gate, "form_token", lambda: next(tokens))
+    # A token tells the second it was minted: answers a second apart get their own.
+    seconds = iter([1_800_000_000.0, 1_800_000_000.5, 1_800_000_001.0])
+    monkeypatch.setattr(fragments, "time", SimpleNamespace(time=lambda: next(seconds)))
 
     first = stranger.fragment(thread)
+    same_second = stranger.fragment(thread)
     with django_assert_num_queries(0):  # the thread itself comes from the cache
         second = stranger.get(
             "/fragments/thread", {"site": "news", "uri": thread.uri}, HTTP_ACCEPT_ENCODING="gzip"
         )
 
     assert 'name="form_token" value="first-token"' in first
+    assert same_second == first
     assert second["Content-Encoding"] == "gzip"
     html = gzip.decompress(second.content).decode()
     assert 'name="form_token" value="second-token"' in html

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from parley.articles.images import make_renditions
 from parley.articles.models import Figure
-from tests.factories import ArticleFactory, SiteFactory, ThreadFactory, post_comment
+from parley.moderation.models import Policy
+from tests.factories import ArticleFactory, SiteFactory, ThreadFactory, post_comment, say
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +30,19 @@ def test_front_page_lists_published_articles_with_comment_counts(client):
     assert "The river" in html
     assert "2 comments" in html
     assert "Secret draft" not in html
+
+
+def test_the_front_page_count_follows_a_new_comment(client, django_capture_on_commit_callbacks):
+    article = make_article()
+    Policy.objects.update_or_create(site=article.site, defaults={"use_scorer": False})
+    thread = ThreadFactory.create(site=article.site, uri=article.uri)
+    post_comment(thread)
+    assert "1 comment" in client.get("/").content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        say(client, "Another view.", uri=article.uri)
+
+    assert "2 comments" in client.get("/").content.decode()
 
 
 def test_a_draft_article_is_not_found(client):

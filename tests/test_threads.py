@@ -13,7 +13,8 @@ from django.utils import timezone
 from parley.comments import reads
 from parley.comments.actions import do_vote
 from parley.comments.models import Comment
-from tests.factories import SiteFactory, ThreadFactory, post_comment
+from parley.moderation.models import Policy
+from tests.factories import SiteFactory, ThreadFactory, post_comment, say
 
 pytestmark = pytest.mark.django_db
 
@@ -248,6 +249,28 @@ def test_counts_for_many_pages_in_one_call(client):
     unknown = client.get("/api/v1/counts?site=nope&uri=/one/")
     assert unknown.status_code == 404
     assert unknown.json()["error"]["code"] == "not_found"
+
+
+def test_counts_are_cached_until_a_write_to_one_of_their_threads(
+    client, django_capture_on_commit_callbacks
+):
+    site = SiteFactory.create()
+    Policy.objects.update_or_create(site=site, defaults={"use_scorer": False})
+    post_comment(ThreadFactory.create(site=site, uri="/one/"))
+    url = "/api/v1/counts?site=news&uri=/one/&uri=/two/"
+    first = client.get(url)
+
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    with django_capture_on_commit_callbacks(execute=True):
+        say(client, "A second one.", uri="/two/")
+    after = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert first.json() == {"counts": {"/one/": 1, "/two/": 0}}
+    assert len(queries) == 0
+    assert again.status_code == 304
+    assert after.status_code == 200
+    assert after.json() == {"counts": {"/one/": 1, "/two/": 1}}
 
 
 def test_simultaneous_misses_render_a_page_once():

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.safestring import mark_safe
 
+from parley.comments import reads
 from parley.comments.fragments import thread_fragment
 from parley.comments.models import Thread
 from parley.comments.views import comment_box, thread_options
@@ -18,13 +19,13 @@ from .rendering import render_article_body
 
 def front_page(request: HttpRequest) -> HttpResponse:
     articles = list(Article.objects.published().select_related("site")[:50])
-    counts = dict(
-        Thread.objects.filter(uri__in=[a.uri for a in articles]).values_list(
-            "uri", "published_count"
-        )
-    )
+    counts: dict[tuple[str, str], int] = {}
+    for site in {article.site for article in articles}:
+        uris = [article.uri for article in articles if article.site == site]
+        for uri, count in reads.count_comments(site.name, uris).items():
+            counts[site.name, uri] = count
     for article in articles:
-        article.comment_count = counts.get(article.uri, 0)  # type: ignore[attr-defined]
+        article.comment_count = counts[article.site.name, article.uri]  # type: ignore[attr-defined]
     return render(
         request,
         "articles/front.html",

@@ -10,7 +10,7 @@ from parley.core.schemas import ERRORS
 from parley.moderation import gate
 from parley.notifications import subscriptions
 
-from . import reads
+from . import hotpath, reads
 from .access import access_comment, check_read_origin
 from .actions import (
     check_delete_comment,
@@ -63,9 +63,12 @@ def read_thread(request: HttpRequest, query: Query[ThreadQuery]) -> HttpResponse
     check_read_origin(request, query.site)
     page = reads.PageQuery(query.sort, query.limit, query.cursor, query.filter == "inline")
     reader = reads.held_reader(request, query.site, query.uri)
+    shared = None if reader else reads.shared_page(request, query.site, query.uri)
     body = reads.thread_json_body(query.site, query.uri, page, reader)
     response = cached_response(request, body, "application/json")
-    if reader:  # this reader's own page, with their held comments
+    if shared:
+        hotpath.offer(request, shared, lambda: body)
+    else:  # this reader's own page, with their held comments
         response["Cache-Control"] = "private, no-cache"
     response["Vary"] = "Accept-Encoding, Cookie, X-Parley-Reader, X-Parley-Session"
     return response

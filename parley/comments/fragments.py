@@ -2,8 +2,9 @@
 
 import hashlib
 import struct
+import time
 import zlib
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, field
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -17,21 +18,22 @@ from . import reads
 
 # A gzip member's header: deflate, no name, no time, unknown system.
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
-# The fragment's last part begins with the widget's strings (see thread.html).
-_STRINGS_START = b'<script type="application/json" class="parley-strings">'
+# The fragment's last part is its closing tag (see thread.html).
+_CLOSING_TAG = b"</div>"
 
 
 @dataclass(frozen=True)
 class Fragment:
     """A rendered thread, kept gzip-compressed but left open before its last part (the
-    widget's strings and the closing tag): each response puts a few bytes of its own there
-    (the form token) and compresses only that last part again, not the whole thread."""
+    closing tag): each response puts a few bytes of its own there (the form token) and
+    compresses only those and the closing tag, not the whole thread."""
 
     raw: bytes
     split: int  # where the last part begins in `raw`
     head: bytes  # gzip header and the deflated `raw[:split]`, flushed, no final block
     crc: int  # of `raw[:split]`
     etag: str
+    _last_inserted: tuple[bytes, Compressed] | None = field(default=None, compare=False)
 
     @classmethod
     def of(cls, raw: bytes, split: int, level: int = 6) -> "Fragment":
@@ -42,13 +44,19 @@ class Fragment:
 
     def with_inserted(self, extra: bytes) -> Compressed:
         """The fragment with `extra` before its last part, as one gzip member. The ETag
-        stays the fragment's: a client revalidating keeps the `extra` it has."""
+        stays the fragment's: a client revalidating keeps the `extra` it has. The last
+        result is kept: answers within the same second insert the same token."""
+        last = self._last_inserted
+        if last is not None and last[0] == extra:
+            return last[1]
         end = extra + self.raw[self.split :]
         deflate = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
         body = self.head + deflate.compress(end) + deflate.flush()
         size = (self.split + len(end)) & 0xFFFFFFFF
         trailer = struct.pack("<II", zlib.crc32(end, self.crc), size)
-        return Compressed(self.raw[: self.split] + end, body + trailer, self.etag)
+        inserted = Compressed(self.raw[: self.split] + end, body + trailer, self.etag)
+        object.__setattr__(self, "_last_inserted", (extra, inserted))
+        return inserted
 
 
 def thread_fragment(
@@ -71,15 +79,26 @@ def thread_fragment(
             },
         )
         raw = html.encode()
-        return Fragment.of(raw, raw.rindex(_STRINGS_START))
+        return Fragment.of(raw, raw.rindex(_CLOSING_TAG))
 
     return reads.cached("html", site_name, uri, (*astuple(query), reader or ""), render)
+
+
+# (second, input): a token tells the second it was made, so one per second is as fresh.
+_token_input: tuple[int, bytes] = (0, b"")
 
 
 def form_token_input() -> bytes:
     """A fresh form token for the widget's comment box, put into the cached fragment per
     response: how long a form was open counts from this response, never from when the
     thread was rendered."""
-    return format_html(
-        '<input type="hidden" name="form_token" value="{}">', gate.form_token()
-    ).encode()
+    global _token_input
+    second = int(time.time())
+    if _token_input[0] != second:
+        _token_input = (
+            second,
+            format_html(
+                '<input type="hidden" name="form_token" value="{}">', gate.form_token()
+            ).encode(),
+        )
+    return _token_input[1]

@@ -203,7 +203,22 @@ def _own_held(thread: Thread, reader: str) -> dict[int, str]:
 
 
 def count_comments(site_name: str, uris: list[str]) -> dict[str, int]:
-    """Published comments per uri, replies included; a page nobody commented on counts 0."""
+    """Published comments per uri, replies included; a page nobody commented on counts 0.
+    Kept in the process's cache under the generations of the threads asked for, so the
+    database is asked again only after a write to one of them."""
+    gen_keys = [_generation_key(site_name, uri) for uri in uris]
+    known = cache.get_many(gen_keys)
+    generations = [known.get(key) or _generation(key) for key in gen_keys]
+    digest = hashlib.sha256(orjson.dumps([site_name, uris, generations])).hexdigest()
+    rendered = caches["rendered"]
+    counts: dict[str, int] | None = rendered.get(f"counts:{digest}")
+    if counts is None:
+        counts = _count_stored(site_name, uris)
+        rendered.set(f"counts:{digest}", counts, timeout=_KEEP)
+    return counts
+
+
+def _count_stored(site_name: str, uris: list[str]) -> dict[str, int]:
     stored = dict(
         Thread.objects.filter(site__name=site_name, uri__in=uris).values_list(
             "uri", "published_count"
@@ -333,6 +348,7 @@ def invalidate(site_name: str, uri: str) -> None:
     """After a committed write: readers get a fresh page, live streams a wake-up."""
     key = _generation_key(site_name, uri)
     cache.set(key, time.time_ns(), timeout=None)
+    _seen_generations.pop(key, None)
     hub.publish(key)
 
 
@@ -348,6 +364,26 @@ def invalidate_many(site_name: str, uris: Iterable[str]) -> None:
 
 def stream_channel(site_name: str, uri: str) -> str:
     return _generation_key(site_name, uri)
+
+
+# gen_key -> (when this process last read it, its value): see recent_generation.
+_seen_generations: dict[str, tuple[float, Any]] = {}
+_MAX_SEEN = 10_000
+
+
+def recent_generation(gen_key: str, max_age: float) -> Any:
+    """The thread's generation as read from the shared cache at most `max_age` seconds ago
+    (at once after a write in this process): for `hotpath`, which cannot afford a shared
+    look-up per request."""
+    now = time.monotonic()
+    seen = _seen_generations.get(gen_key)
+    if seen is not None and now - seen[0] < max_age:
+        return seen[1]
+    if len(_seen_generations) >= _MAX_SEEN:
+        _seen_generations.clear()
+    value = cache.get(gen_key)
+    _seen_generations[gen_key] = (now, value)
+    return value
 
 
 def _generation(gen_key: str) -> int:
@@ -416,21 +452,62 @@ def held_reader(request: HttpRequest, site_name: str, uri: str) -> str | None:
     shown a page of their own; None for everyone else, who get the shared page. Costs no
     database query unless the set of such readers is not cached yet, or the reader is
     signed in and some account has a held comment here."""
-    token = request.META.get(READER_HEADER) or request.COOKIES.get(READER_COOKIE)
-    session = settings.SESSION_COOKIE_NAME in request.COOKIES or SESSION_HEADER in request.META
+    token, session = _credentials(request)
     if not token and not session:  # a first visit: nothing written here yet
         return None
     held = held_readers(site_name, uri)
-    if not held:
+    if shared_page_is_theirs(held, token, session):
         return None
     key = reader_key_from_token(token) if token else None
     if key in held:
         return key
-    if session and any(k.startswith("u:") for k in held):
-        user = session_user(request) or getattr(request, "user", None)
-        if user is not None and user.is_authenticated and f"u:{user.pk}" in held:
-            return f"u:{user.pk}"
+    user = session_user(request) or getattr(request, "user", None)
+    if user is not None and user.is_authenticated and f"u:{user.pk}" in held:
+        return f"u:{user.pk}"
     return None
+
+
+def _credentials(request: HttpRequest) -> tuple[str | None, bool]:
+    """The reader token the request carries, and whether it carries a session."""
+    token = request.META.get(READER_HEADER) or request.COOKIES.get(READER_COOKIE)
+    session = settings.SESSION_COOKIE_NAME in request.COOKIES or SESSION_HEADER in request.META
+    return token, session
+
+
+def shared_page_is_theirs(
+    held: frozenset[str] | None, token: str | None, session: bool
+) -> bool:
+    """Whether a requester with this reader `token` (and a `session` or not) gets the shared
+    page, given the thread's `held` readers (None: not looked up, so only a first visit
+    is known to): no when the token is one of them, or when they are signed in and some
+    account is (which account takes a look-up to tell)."""
+    if held is None:
+        return not token and not session
+    if not held:
+        return True
+    if token and reader_key_from_token(token) in held:
+        return False
+    return not (session and any(key.startswith("u:") for key in held))
+
+
+@dataclass(frozen=True)
+class SharedPage:
+    """The thread's generation when its shared page was built, and who must not be given
+    that page (None: not looked up, as a first visit needs no look-up): what `hotpath`
+    needs to answer the same request again without Django."""
+
+    gen_key: str
+    generation: int
+    held: frozenset[str] | None
+
+
+def shared_page(request: HttpRequest, site_name: str, uri: str) -> SharedPage:
+    """Taken before the page is built: a write in between makes it stale, never wrong."""
+    gen_key = _generation_key(site_name, uri)
+    generation = _generation(gen_key)
+    token, session = _credentials(request)
+    held = held_readers(site_name, uri) if token or session else None
+    return SharedPage(gen_key, generation, held)
 
 
 _render_locks: dict[str, threading.Lock] = {}

@@ -11,12 +11,12 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from parley.core.compressed import serve_compressed
+from parley.core.compressed import Compressed, serve_compressed
 from parley.core.errors import Invalid, ParleyError
 from parley.core.readers import actor_for, remember_reader
 from parley.moderation import gate
 
-from . import reads
+from . import hotpath, reads
 from .access import check_read_origin
 from .actions import check_post_comment
 from .forms import CommentForm
@@ -46,10 +46,16 @@ def thread_fragment_view(request: HttpRequest) -> HttpResponse:
     with translation.override(language):
         check_read_origin(request, site)  # its refusal, too, in the page's language
         reader = reads.held_reader(request, site, uri)
+        shared = None if reader else reads.shared_page(request, site, uri)
         fragment = thread_fragment(site, uri, thread_options(request), reader)
     # The token is minted per response, outside the cached part: a cached token would tell
     # how long ago the thread was rendered, not how long the reader's form was open.
-    body = fragment.with_inserted(form_token_input())
+    def with_fresh_token() -> Compressed:
+        return fragment.with_inserted(form_token_input())
+
+    body = with_fresh_token()
+    if shared:
+        hotpath.offer(request, shared, with_fresh_token)
     # Revalidated every time: readers must see a new comment at once (cheap with the ETag).
     response = serve_compressed(
         request, body, "text/html; charset=utf-8", "private, no-cache" if reader else "no-cache"

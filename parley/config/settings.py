@@ -69,6 +69,9 @@ MIDDLEWARE = [
     "parley.core.middleware.ApiErrorShapeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
+    # An ETag on every GET that has none of its own (counts, a comment, a campaign, pages),
+    # and 304 to a client that has the same.
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

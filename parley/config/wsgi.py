@@ -3,8 +3,11 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parley.config.settings")
-application = get_wsgi_application()
+django_application = get_wsgi_application()
 
-from parley.moderation.gate import warm_scorer_in_background  # noqa: E402  (needs Django set up)
+# Both need Django set up.
+from parley.comments.hotpath import HotReads  # noqa: E402
+from parley.moderation.gate import warm_scorer_in_background  # noqa: E402
 
+application = HotReads(django_application)
 warm_scorer_in_background()

@@ -390,7 +390,11 @@ def test_a_reader_reports_a_comment(page: Page, host: HostPage, parley_url, thre
     page.get_by_role("radio", name="Something else").check()
     page.get_by_role("button", name="Send report").click()
 
-    expect(page.get_by_text("This comment has been reported from here already.")).to_be_visible()
+    expect(
+        comment(page, "Buy cheap watches.").get_by_text(
+            "This comment has been reported from here already."
+        )
+    ).to_be_visible()
     assert Report.objects.filter(comment=target).count() == 1
 
 
