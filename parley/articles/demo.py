@@ -161,7 +161,7 @@ def _seed_for_moderators(thread: Thread, spec: dict[str, Any], published_at: Any
         status=STATUS_FOR_ACTION[verdict.action],
         created_at=published_at + timedelta(minutes=spec["minutes_after"]),
     )
-    gate.record(comment.pk, verdict)
+    gate.record(comment, verdict)
     announce_new(comment, settled=True, shadow=verdict.shadow)  # moderators are alerted
     for n, (reason, note) in enumerate(spec.get("reports", [])):
         report = Report.objects.create(

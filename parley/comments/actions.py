@@ -177,7 +177,7 @@ def check_post_comment(actor: Actor, draft: Draft) -> Comment:
         comment = do_post_comment(
             actor, thread, parent, draft, body_html, status=STATUS_FOR_ACTION[verdict.action]
         )
-        gate.record(comment.pk, verdict)
+        gate.record(comment, verdict)
         announce_new(comment, settled=not verdict.score_later, shadow=verdict.shadow)
         return comment
 
@@ -297,7 +297,7 @@ def check_edit_comment(actor: Actor, comment_id: int, token: str, body: str) -> 
         # An edit can make a published comment risky; it never publishes a held one.
         if comment.status == Comment.Status.PUBLISHED and not verdict.publish:
             do_set_status(comment, STATUS_FOR_ACTION[verdict.action])
-        gate.record(comment.pk, verdict)
+        gate.record(comment, verdict)
         return comment
 
 

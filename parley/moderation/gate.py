@@ -191,13 +191,15 @@ def is_first_comment(submission: Submission) -> bool:
     ).exists()
 
 
-def record(comment_id: int, verdict: Verdict) -> None:
+def record(comment: "Comment", verdict: Verdict) -> None:
     """Store the verdict beside the comment (caller's transaction) and, when scoring was
     left for later, queue it for once the comment is committed."""
+    comment_id = comment.pk
     score = verdict.score
     Assessment.objects.update_or_create(
         comment_id=comment_id,
         defaults={
+            "reading": rules.reading_digest(comment.body),
             "scores": score.scores if score else {},
             "risk": score.risk if score else 0.0,
             "lang": score.lang if score else "",

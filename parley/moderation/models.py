@@ -72,6 +72,9 @@ class Assessment(models.Model):
     # does not list it unless asked.
     shadow = models.BooleanField(default=False)
     scored_at = models.DateTimeField(null=True, blank=True)
+    # A digest of the text as the rules read it (rules.reading_digest): copies of a new
+    # comment are found by an index look-up instead of reading every recent comment.
+    reading = models.CharField(max_length=16, blank=True, db_index=True)
 
     def __str__(self) -> str:
         return f"comment {self.comment_id}: risk {self.risk:.2f}"

@@ -6,6 +6,7 @@ address is never part of a reason: reasons are stored, addresses are not.
 """
 
 import functools
+import hashlib
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ class RuleHit:
 DUPLICATE_WINDOW = timedelta(hours=24)  # the same author posting the same text again
 CAMPAIGN_WINDOW = timedelta(hours=1)  # anyone posting the same text again…
 CAMPAIGN_COPIES = 3  # …this many times already
-# Recent comments compared with a new one, newest first: enough for a busy site's hour.
+# Earlier copies of a new comment compared with it, newest first.
 RECENT_COMMENTS = 500
 _EVIDENCE_CHARS = 60
 
@@ -243,27 +244,47 @@ def _reading(body: str) -> str:
     return normalise(body)
 
 
+def reading_digest(body: str) -> str:
+    """What finds earlier copies of `body` (see Assessment.reading); empty for a text that
+    reads as nothing."""
+    reading = _reading(body)
+    return hashlib.blake2b(reading.encode(), digest_size=8).hexdigest() if reading else ""
+
+
 def _duplicate(submission: "Submission") -> list[RuleHit]:
     """The same text (as read by `normalise`) posted again on this site: by the same reader,
     network address or e-mail address within a day, or by anyone often within the hour."""
     from parley.comments.models import Comment
 
+    from .models import Assessment
+
     reading = _reading(submission.body)
     if not reading:
         return []
     now = timezone.now()
-    same_author = Q(reader_key=submission.reader_key)
+    same_author = Q(comment__reader_key=submission.reader_key)
     if submission.ip_hash:
-        same_author |= Q(ip_hash=submission.ip_hash)
+        same_author |= Q(comment__ip_hash=submission.ip_hash)
     email = submission.author_email.strip()
     if email:
-        same_author |= Q(author_email__iexact=email)
+        same_author |= Q(comment__author_email__iexact=email)
     recent = (
-        Comment.objects.filter(thread__site=submission.site, created_at__gte=now - DUPLICATE_WINDOW)
-        .filter(same_author | Q(created_at__gte=now - CAMPAIGN_WINDOW))
-        .exclude(status=Comment.Status.DELETED)  # taken back by its author or a moderator
-        .order_by("-created_at")
-        .values_list("body", "reader_key", "ip_hash", "author_email", "created_at")
+        Assessment.objects.filter(
+            reading=reading_digest(submission.body),
+            comment__thread__site=submission.site,
+            comment__created_at__gte=now - DUPLICATE_WINDOW,
+        )
+        .filter(same_author | Q(comment__created_at__gte=now - CAMPAIGN_WINDOW))
+        # Taken back by its author or a moderator.
+        .exclude(comment__status=Comment.Status.DELETED)
+        .order_by("-comment__created_at")
+        .values_list(
+            "comment__body",
+            "comment__reader_key",
+            "comment__ip_hash",
+            "comment__author_email",
+            "comment__created_at",
+        )
     )[:RECENT_COMMENTS]
     hour_ago = now - CAMPAIGN_WINDOW
     copies = 0
