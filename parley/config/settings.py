@@ -119,7 +119,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # "default" holds what every app process must agree on (thread generations, rate limits):
-# Redis when configured, else files in the data dir, which all workers of one server share.
+# Redis when configured, else a SQLite file in the data dir, which all workers of one server
+# share (with atomic add and incr, unlike Django's file cache: core/sqlitecache.py).
 # "rendered" holds rendered thread pages, per process, keyed by the thread's generation, so
 # a warm read costs one small shared look-up and no database work.
 CACHES: dict[str, dict[str, Any]] = {
@@ -127,9 +128,8 @@ CACHES: dict[str, dict[str, Any]] = {
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
         else {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(DATA_DIR / "cache"),
-            "OPTIONS": {"MAX_ENTRIES": 5000},
+            "BACKEND": "parley.core.sqlitecache.SQLiteCache",
+            "LOCATION": str(DATA_DIR / "cache.sqlite3"),
         }
     ),
     "rendered": {

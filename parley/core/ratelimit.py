@@ -2,6 +2,11 @@
 
 Limits are per address rather than per /24 network: readers behind one office or mobile
 network share a /24 and must not turn each other away.
+
+The count holds across app processes and boxes: `add` and `incr` are each one atomic
+operation of the shared cache (SET NX and INCR in Redis; one SQL statement in the SQLite
+file of a box without Redis, core/sqlitecache.py), so processes counting at once can neither
+both start a window at 1 nor lose an increment.
 """
 
 import time

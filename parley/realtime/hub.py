@@ -3,8 +3,8 @@
 A channel is the name of a shared-cache key whose value changes on every write (a thread's
 generation). With REDIS_URL, writers also publish the channel and one subscription per
 stream process wakes the streams at once. Without Redis (the embedded default) one loop per
-stream process polls the keys that streams are waiting on, twice a second: the file cache is
-shared by every process of one server, so a write in any worker is seen.
+stream process polls the keys that streams are waiting on, twice a second: the shared cache
+(a SQLite file) is shared by every process of one server, so a write in any worker is seen.
 """
 
 import asyncio
