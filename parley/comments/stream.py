@@ -9,12 +9,14 @@ Last-Event-ID) resumes where it stopped and misses nothing. Held comments are ne
 
 import asyncio
 from collections import Counter
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 import orjson
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import close_old_connections
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
@@ -36,6 +38,23 @@ MAX_STREAMS_PER_ADDRESS = 20
 _open_streams: Counter[str] = Counter()
 
 Scope = dict[str, Any]
+
+
+T = TypeVar("T")
+
+
+async def _read(read: Callable[..., T], *args: Any) -> T:
+    """Run a database read in a thread, then hand its connection back as Django does after
+    each request: to the pool on PostgreSQL, and closed if it broke, so that a connection
+    PostgreSQL dropped is not kept for every later stream."""
+
+    def run() -> T:
+        try:
+            return read(*args)
+        finally:
+            close_old_connections()
+
+    return await sync_to_async(run)()
 
 
 def _check_open(site_name: str, uri: str, origin: str | None) -> None:
@@ -90,7 +109,7 @@ async def app(scope: Scope, receive: Any, send: Any) -> None:
     site_name, uri = params.get("site", ""), params.get("uri", "")
     try:
         _check_params(site_name, uri)
-        await sync_to_async(_check_open)(site_name, uri, origin)
+        await _read(_check_open, site_name, uri, origin)
     except ParleyError as error:
         await _error(send, origin, error.status, error.code, error.message)
         return
@@ -120,7 +139,7 @@ async def _serve_stream(
     origin: str | None,
 ) -> None:
     last = headers.get("last-event-id") or params.get("last_event_id") or ""
-    after_id = int(last) if last.isdigit() else await sync_to_async(_latest_id)(site_name, uri)
+    after_id = int(last) if last.isdigit() else await _read(_latest_id, site_name, uri)
     await send(
         {
             "type": "http.response.start",
@@ -144,7 +163,7 @@ async def _stream(send: Any, receive: Any, site_name: str, uri: str, after_id: i
     async with hub.listening(stream_channel(site_name, uri)) as changed:
         while not disconnected.done():
             changed.clear()  # before reading, so a change during the read wakes us again
-            for comment_id, data in await sync_to_async(_published_since)(site_name, uri, after_id):
+            for comment_id, data in await _read(_published_since, site_name, uri, after_id):
                 await _send(send, f"id: {comment_id}\nevent: comment\ndata: {data.decode()}\n\n")
                 after_id = comment_id
             woken = asyncio.create_task(changed.wait())

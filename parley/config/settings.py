@@ -106,7 +106,24 @@ DATABASES = {
         os.environ.get("DATABASE_URL", f"sqlite:///{_sqlite_path}"), conn_max_age=600
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # psycopg's pool, one per process: a request takes a connection and gives it back when
+    # it ends, instead of opening one (a few ms) or keeping one per thread forever. Each
+    # connection is checked before it is handed out, so one that PostgreSQL closed (a
+    # restart, pg_terminate_backend) is replaced, not given to a request. At most
+    # PARLEY_DB_POOL_SIZE per process (granian runs 4 request threads per worker), one kept
+    # open when idle; docs/deploy.md sizes them against PostgreSQL's max_connections.
+    _pool_size = int(os.environ.get("PARLEY_DB_POOL_SIZE", "4"))
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": _pool_size,
+        # A request waits this long for a free connection, then fails (a 500) rather
+        # than hang until the proxy gives up.
+        "timeout": 10,
+    }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # Writers queue on BEGIN IMMEDIATE instead of failing on a lock upgrade.
         "transaction_mode": "IMMEDIATE",

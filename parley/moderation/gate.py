@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -251,5 +251,8 @@ def warm_scorer_in_background() -> None:
                     scorer_for(policy).score(["warm-up"])
         except Exception:  # a database not migrated yet, say: the first post loads it then
             log.exception("could not warm up the scorer")
+        finally:
+            # Back to the pool: this thread never answers a request, which would return it.
+            connection.close()
 
     threading.Thread(target=warm, name="parley-warm-scorer", daemon=True).start()

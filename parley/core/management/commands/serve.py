@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection, connections
 
 from parley.comments.stream import STREAM_PATH
 
@@ -31,6 +32,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
+        # The child processes serve; this one keeps no database connection (or pool) open.
+        connections.close_all()
+        if connection.vendor == "postgresql":
+            connection.close_pool()  # type: ignore[attr-defined]
         stream_port = options["stream_port"] or options["port"] + 1
         env = {
             **os.environ,
