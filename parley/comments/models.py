@@ -110,6 +110,11 @@ class Comment(models.Model):
             models.Index(
                 fields=["source_key"], condition=~Q(source_key=""), name="comment_by_source"
             ),
+            # Held comments only: /metrics counts them at every scrape, whatever the size
+            # of the table.
+            models.Index(
+                fields=["thread"], condition=Q(status="pending"), name="comment_pending"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -64,6 +64,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: it times, counts and logs what every other middleware does too.
+    "parley.core.middleware.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "parley.embed.middleware.CorsMiddleware",
     "parley.core.middleware.ApiErrorShapeMiddleware",
@@ -244,9 +246,37 @@ STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
 # A webhook's signed timestamp may be this far from now, either way (replays, clock skew).
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
 
+# /metrics (Prometheus): answered to the loopback address (a Prometheus on the same box, or
+# a scrape through a local proxy that PARLEY_PROXY_COUNT counts), and elsewhere only with
+# "Authorization: Bearer <PARLEY_METRICS_TOKEN>" when that is set.
+PARLEY_METRICS_TOKEN = os.environ.get("PARLEY_METRICS_TOKEN", "")
+
+# Logs go to stderr: PARLEY_LOG_FORMAT=json writes one JSON object per line (for a log
+# shipper), "text" (the default) lines for people. PARLEY_ACCESS_LOG=on|off: one line per
+# request (default on with json; off with text, where the proxy's access log serves).
+PARLEY_LOG_FORMAT = os.environ.get("PARLEY_LOG_FORMAT", "text").lower()
+PARLEY_ACCESS_LOG = (
+    os.environ.get("PARLEY_ACCESS_LOG", "on" if PARLEY_LOG_FORMAT == "json" else "off") == "on"
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"stderr": {"class": "logging.StreamHandler"}},
+    "filters": {"redact": {"()": "parley.core.logs.Redact"}},
+    "formatters": {
+        "text": {"()": "parley.core.logs.TextFormatter"},
+        "json": {"()": "parley.core.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if PARLEY_LOG_FORMAT == "json" else "text",
+            "filters": ["redact"],
+        }
+    },
     "root": {"handlers": ["stderr"], "level": "WARNING"},
+    "loggers": {
+        "parley.access": {"level": "INFO"},
+        # Django's "Not Found: …" warnings would repeat the access log's 4xx lines.
+        **({"django.request": {"level": "ERROR"}} if PARLEY_ACCESS_LOG else {}),
+    },
 }

@@ -10,6 +10,7 @@ from parley.embed import views as embed
 from parley.funding.webhooks import stripe_webhook
 
 from .api import api
+from .metrics import metrics
 
 admin.site.site_header = admin.site.site_title = "Parley administration"
 admin.site.index_title = "Newsroom"
@@ -24,6 +25,7 @@ urlpatterns = [
     path("avatars/<str:digest>.svg", core.avatar, name="avatar"),
     path("healthz", core.healthz, name="healthz"),
     path("readyz", core.readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("embed.js", embed.embed_js, name="embed-js"),
     path("webhooks/stripe", stripe_webhook, name="stripe-webhook"),
     path("admin/", admin.site.urls),

@@ -1,16 +1,72 @@
+import logging
+import re
+import time
+import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from . import metrics
 from .errors import ParleyError, error_response
+from .logs import request_id, route_of
+from .readers import client_ip
+
+access_log = logging.getLogger("parley.access")
+# What a proxy's X-Request-ID may look like (nginx's $request_id is 32 hex digits).
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 _GENERIC_ERRORS = {
     403: ("forbidden", _("You are not allowed to do that.")),
     404: ("not_found", _("There is no such API endpoint.")),
     405: ("method_not_allowed", _("This endpoint does not accept that method.")),
 }
+
+
+class RequestMiddleware:
+    """The outermost middleware: gives each request an id (the proxy's X-Request-ID when
+    there is a proxy, else a new one), which every log line written while answering carries
+    and the response returns; counts and times the request for /metrics; writes its access
+    line when PARLEY_ACCESS_LOG is on."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        sent = request.headers.get("X-Request-ID", "")
+        # Without a proxy the header comes from the client, who does not name our requests.
+        trusted = settings.PARLEY_PROXY_COUNT and _REQUEST_ID.fullmatch(sent)
+        token = request_id.set(sent if trusted else uuid.uuid4().hex)
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request_id.get()
+            seconds = time.perf_counter() - started
+            route = route_of(request)
+            metrics.observe_request(request.method or "", route, response.status_code, seconds)
+            if settings.PARLEY_ACCESS_LOG:
+                _log_access(request, route, response.status_code, seconds)
+            return response
+        finally:
+            request_id.reset(token)
+
+
+def _log_access(request: HttpRequest, route: str, status: int, seconds: float) -> None:
+    fields = {
+        "method": request.method,
+        "route": route,
+        "status": status,
+        "duration_ms": round(seconds * 1000, 2),
+        "client": client_ip(request),
+    }
+    access_log.log(
+        logging.ERROR if status >= 500 else logging.INFO,
+        "%(method)s %(route)s %(status)s %(duration_ms)s ms %(client)s",
+        fields,
+        extra={"access": fields},
+    )
 
 
 # Paths read by programs (the API, and the fragments the widget fetches): errors there are

@@ -160,7 +160,14 @@ def _retry_later(row: OutboundEmail, worker: str, error: Exception) -> None:
         _finish(row, worker, OutboundEmail.State.FAILED, error=repr(error))
         return
     delay = settings.PARLEY_OUTBOX_RETRY_SECONDS * 2 ** (attempts - 1)
-    logger.warning("mail to %s failed (attempt %d), retrying in %ds", row.to, attempts, delay)
+    # The message's id, never its address: logs are not a place for personal data.
+    logger.warning(
+        "e-mail %d failed (attempt %d: %s), retrying in %ds",
+        row.pk,
+        attempts,
+        type(error).__name__,
+        delay,
+    )
     OutboundEmail.objects.filter(pk=row.pk, claimed_by=worker).update(
         state=OutboundEmail.State.QUEUED,
         next_attempt_at=timezone.now() + timedelta(seconds=delay),

@@ -1,5 +1,7 @@
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 from typing import Any
@@ -48,6 +50,14 @@ class Command(BaseCommand):
             "PARLEY_STREAM_URL": settings.PARLEY_STREAM_URL
             or f"http://{options['host']}:{stream_port}{STREAM_PATH}",
         }
+        # /metrics adds up the counters of all granian workers from files in this folder
+        # (core/metrics.py); prometheus_client needs it empty when the workers start.
+        if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+            serve_id = f"{socket.gethostname()}-{options['port']}"
+            metrics_dir = settings.DATA_DIR / "metrics" / serve_id
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+            metrics_dir.mkdir(parents=True)
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         server_cmd = [
             sys.executable,
             "-m",
