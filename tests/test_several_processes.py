@@ -241,8 +241,8 @@ def test_metrics_add_up_every_worker_of_a_server(servers: Servers) -> None:
     assert healthz_count() - before == sent
 
 
-def test_request_lines_are_json_with_the_id_the_reader_got(servers: Servers, site: str) -> None:
-    url = servers.urls[1]
+def test_request_lines_are_json_with_the_proxys_request_id(servers: Servers, site: str) -> None:
+    url, request_id = servers.urls[1], uuid.uuid4().hex
     comment = {
         "site": site,
         "uri": "/logged/",
@@ -250,14 +250,13 @@ def test_request_lines_are_json_with_the_id_the_reader_got(servers: Servers, sit
         "author_name": "Ana",
         "author_email": "ana.logged@example.org",
     }
-    status, headers, answer = call(
-        url, "/api/v1/comments", comment, **{"X-Forwarded-For": "198.51.100.9"}
-    )
+    proxy = {"X-Forwarded-For": "198.51.100.9", "X-Request-ID": request_id}
+    status, _, answer = call(url, "/api/v1/comments", comment, **proxy)
     assert status == 201
     time.sleep(0.5)  # stderr reaches the file
     text = servers.logs[1].read_text()
-    lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
-    (line,) = [entry for entry in lines if entry.get("request_id") == headers["X-Request-ID"]]
+    lines = [json.loads(line) for line in text.splitlines()]  # every line one JSON object
+    (line,) = [entry for entry in lines if entry.get("request_id") == request_id]
     assert line["logger"] == "parley.access"
     assert (line["method"], line["route"], line["status"]) == ("POST", "/api/v1/comments", 201)
     assert line["client"] == "198.51.100.9"

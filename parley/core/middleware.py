@@ -26,47 +26,59 @@ _GENERIC_ERRORS = {
 
 
 class RequestMiddleware:
-    """The outermost middleware: gives each request an id (the proxy's X-Request-ID when
-    there is a proxy, else a new one), which every log line written while answering carries
-    and the response returns; counts and times the request for /metrics; writes its access
-    line when PARLEY_ACCESS_LOG is on."""
+    """The outermost middleware: names each request (the proxy's X-Request-ID when there is
+    a proxy, else a new id), so that every log line written while answering it carries the
+    name; counts and times it for /metrics; writes its access line if PARLEY_ACCESS_LOG.
+
+    No X-Request-ID goes back in the response: comments/hotpath.py replays a thread's answer
+    with the headers it first had, which would hand every reader the first one's id."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
-        sent = request.headers.get("X-Request-ID", "")
-        # Without a proxy the header comes from the client, who does not name our requests.
-        trusted = settings.PARLEY_PROXY_COUNT and _REQUEST_ID.fullmatch(sent)
-        token = request_id.set(sent if trusted else uuid.uuid4().hex)
+        token = request_id.set(_request_id(request.headers.get("X-Request-ID", "")))
         try:
             response = self.get_response(request)
-            response["X-Request-ID"] = request_id.get()
-            seconds = time.perf_counter() - started
-            route = route_of(request)
-            metrics.observe_request(request.method or "", route, response.status_code, seconds)
-            if settings.PARLEY_ACCESS_LOG:
-                _log_access(request, route, response.status_code, seconds)
+            _observe(
+                request.method or "",
+                route_of(request),
+                response.status_code,
+                started,
+                lambda: client_ip(request),
+            )
             return response
         finally:
             request_id.reset(token)
 
 
-def _log_access(request: HttpRequest, route: str, status: int, seconds: float) -> None:
-    fields = {
-        "method": request.method,
-        "route": route,
-        "status": status,
-        "duration_ms": round(seconds * 1000, 2),
-        "client": client_ip(request),
-    }
-    access_log.log(
-        logging.ERROR if status >= 500 else logging.INFO,
-        "%(method)s %(route)s %(status)s %(duration_ms)s ms %(client)s",
-        fields,
-        extra={"access": fields},
-    )
+def _request_id(sent: str) -> str:
+    # Without a proxy the header comes from the client, who does not name our requests.
+    if settings.PARLEY_PROXY_COUNT and _REQUEST_ID.fullmatch(sent):
+        return sent
+    return uuid.uuid4().hex
+
+
+def _observe(
+    method: str, route: str, status: int, started: float, client: Callable[[], str]
+) -> None:
+    seconds = time.perf_counter() - started
+    metrics.observe_request(method, route, status, seconds)
+    if settings.PARLEY_ACCESS_LOG:
+        fields = {
+            "method": method,
+            "route": route,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+            "client": client(),
+        }
+        access_log.log(
+            logging.ERROR if status >= 500 else logging.INFO,
+            "%(method)s %(route)s %(status)s %(duration_ms)s ms %(client)s",
+            fields,
+            extra={"access": fields},
+        )
 
 
 # Paths read by programs (the API, and the fragments the widget fetches): errors there are
