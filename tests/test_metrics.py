@@ -4,13 +4,17 @@ waiting (tasks, comments for moderators, e-mails), and not for the public."""
 from typing import Any
 
 import pytest
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_started
 from django.test import Client, override_settings
 from prometheus_client.parser import text_string_to_metric_families
 
+from parley.comments import hotpath
 from parley.moderation.models import Report
 from parley.notifications.models import OutboundEmail
 from parley.notifications.tasks import deliver_outbox
 from tests.factories import SiteFactory, ThreadFactory, post_comment
+from tests.test_hotpath import read
 from tests.test_outbox import queue
 
 pytestmark = pytest.mark.django_db
@@ -57,6 +61,35 @@ def test_requests_are_counted_by_route_and_status_class_never_by_path() -> None:
     # The route's pattern names the request: paths (and the tokens in them) are not labels.
     labels = " ".join(str(key) for key in after)
     assert "no-such-story" not in labels and "sekrit" not in labels
+
+
+def test_warm_reads_answered_in_front_of_django_are_counted_too(unscored_site) -> None:
+    app = hotpath.HotReads(WSGIHandler())
+    through_django = []
+
+    def count(**kwargs: Any) -> None:
+        through_django.append(kwargs)
+
+    before = scrape()
+    request_started.connect(count, weak=False, dispatch_uid="count-django-requests")
+    try:
+        assert [read(app).status for _ in range(3)] == [200, 200, 200]
+    finally:
+        request_started.disconnect(dispatch_uid="count-django-requests")
+    after = scrape()
+    assert len(through_django) == 1  # the others were replayed by the hot path
+    route = {"route": "/api/v1/threads"}
+    counted = {"method": "GET", "status": "2xx", **route}
+    assert (
+        value(after, "parley_http_requests_total", **counted)
+        - value(before, "parley_http_requests_total", **counted)
+        == 3
+    )
+    assert (
+        value(after, "parley_http_request_duration_seconds_count", **route)
+        - value(before, "parley_http_request_duration_seconds_count", **route)
+        == 3
+    )
 
 
 def test_backlogs_count_comments_for_moderators_unsent_mail_and_waiting_tasks() -> None:

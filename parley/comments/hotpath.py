@@ -24,6 +24,7 @@ from django.http import HttpRequest
 from django.http.cookie import parse_cookie
 
 from parley.core.compressed import Compressed
+from parley.core.middleware import observe_outside_django
 from parley.core.readers import READER_COOKIE, READER_HEADER, SESSION_HEADER
 
 from . import reads
@@ -100,10 +101,15 @@ class HotReads:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") not in PATHS:
             return self.app(environ, start_response)
+        started = time.perf_counter()
         key = _memo_key(environ)
         entry = self._memo.get(key)
         if entry is not None and self._fresh(entry, environ):
-            return self._answer(entry, environ, start_response)
+            answer = self._answer(entry, environ, start_response)
+            # In /metrics and the access log as Django's answers are (PATHS are their routes).
+            status = int(entry.status[:3]) if answer else 304
+            observe_outside_django(environ, environ["PATH_INFO"], status, started)
+            return answer
         return self._through_django(key, environ, start_response)
 
     def _fresh(self, entry: _Entry, environ: dict[str, Any]) -> bool:
