@@ -5,14 +5,16 @@ from typing import Any
 import orjson
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.renderers import BaseRenderer
 
 from parley.accounts.api import router as accounts_router
 from parley.comments.api import router as comments_router
-from parley.core.errors import ParleyError, RateLimited, error_response
+from parley.core.errors import Invalid, ParleyError, RateLimited, error_response
 from parley.funding.api import router as funding_router
 from parley.moderation.api import router as moderation_router
 
@@ -24,11 +26,53 @@ class OrjsonRenderer(BaseRenderer):
         return orjson.dumps(data)
 
 
+class StorableParser(Parser):
+    """Refuses, in every body and query, text that no database can take: a NUL character
+    (PostgreSQL can neither store nor compare one) or a lone surrogate (not Unicode that
+    UTF-8 can encode). Either would otherwise fail deep inside a query, as a server error."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = super().parse_body(request)
+        refuse_unstorable(data)
+        return data
+
+    def parse_querydict(
+        self, data: MultiValueDict, list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        parsed = super().parse_querydict(data, list_fields, request)
+        refuse_unstorable(parsed)
+        return parsed
+
+
+def refuse_unstorable(data: Any) -> None:
+    """422 naming the first top-level field whose value holds unstorable text."""
+    for name, value in data.items() if isinstance(data, dict) else ():
+        if _unstorable(value):
+            # In English, as pydantic's messages for the other malformed fields are.
+            fields = {str(name): "Contains a character that cannot be stored."}
+            raise Invalid(_("Please correct the marked fields."), fields=fields)
+
+
+def _unstorable(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return True
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(map(_unstorable, value))
+    if isinstance(value, dict):
+        return any(map(_unstorable, value.values()))
+    return False
+
+
 api = NinjaAPI(
     title="Parley API",
     version="1",
     description="Threads, comments, votes and reports. Money is in minor units; times ISO 8601.",
     renderer=OrjsonRenderer(),
+    parser=StorableParser(),
     urls_namespace="api",
 )
 api.add_router("/", comments_router)
@@ -85,7 +129,10 @@ def unauthorized(request: HttpRequest, error: AuthenticationError) -> HttpRespon
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
-    # ninja raises HttpError(400) for a body that is not JSON (or not UTF-8).
+    # ninja raises HttpError(400) for a body that is not JSON (or not UTF-8), and for any
+    # other error while parsing it, such as refuse_unstorable's.
+    if isinstance(error.__cause__, ParleyError):
+        return parley_error(request, error.__cause__)
     if error.status_code == 400:
         message = _("The request body must be a JSON object in UTF-8.")
         return error_response(400, "bad_request", message)

@@ -1,5 +1,6 @@
 """Starting a donation: validate, rate-limit, write our row, then ask Stripe for its page."""
 
+from django.core.validators import slug_re
 from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
@@ -20,7 +21,10 @@ MAXIMUM_AMOUNT = 10_000_000
 
 
 def access_campaign(slug: str) -> Campaign:
-    campaign = Campaign.objects.select_related("site").filter(slug=slug).first()
+    # Only a slug names a campaign; anything else (a NUL, which PostgreSQL cannot even
+    # compare) is none, without asking the database.
+    campaigns = Campaign.objects.select_related("site")
+    campaign = campaigns.filter(slug=slug).first() if slug_re.match(slug) else None
     if campaign is None:
         raise NotFound(_("There is no campaign “%(slug)s”.") % {"slug": slug})
     return campaign
