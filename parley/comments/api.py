@@ -56,7 +56,8 @@ def cached_response(request: HttpRequest, body: Compressed, content_type: str) -
 
 @router.get(
     "/threads",
-    response={200: ThreadOut, **ERRORS},
+    # 304: the reader's If-None-Match names the page's current ETag.
+    response={200: ThreadOut, 304: None, **ERRORS},
     summary="Read a page of a thread, replies nested",
 )
 def read_thread(request: HttpRequest, query: Query[ThreadQuery]) -> HttpResponse:

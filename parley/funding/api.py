@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
 from parley.core.readers import actor_for, remember_reader
-from parley.core.schemas import ERRORS
+from parley.core.schemas import ERRORS, ErrorOut
 
 from .actions import access_campaign, check_checkout
 from .queries import campaign_json
@@ -42,7 +42,8 @@ def campaign(request: HttpRequest, response: HttpResponse, slug: str) -> dict:
 
 @router.post(
     "/campaigns/{slug}/checkout",
-    response={201: CheckoutOut, **ERRORS},
+    # 503: Stripe is not set up, or did not answer as expected (nothing was charged).
+    response={201: CheckoutOut, 503: ErrorOut, **ERRORS},
     summary="Start a donation: answers the payment page's address",
 )
 def checkout(
