@@ -6,7 +6,7 @@ from ninja.params import Header
 
 from parley.core.compressed import Compressed, serve_compressed
 from parley.core.readers import Actor, actor_for, remember_reader
-from parley.core.schemas import ERRORS
+from parley.core.schemas import ERRORS, NOT_MODIFIED
 from parley.moderation import gate
 from parley.notifications import subscriptions
 
@@ -56,8 +56,7 @@ def cached_response(request: HttpRequest, body: Compressed, content_type: str) -
 
 @router.get(
     "/threads",
-    # 304: the reader's If-None-Match names the page's current ETag.
-    response={200: ThreadOut, 304: None, **ERRORS},
+    response={200: ThreadOut, **NOT_MODIFIED, **ERRORS},
     summary="Read a page of a thread, replies nested",
 )
 def read_thread(request: HttpRequest, query: Query[ThreadQuery]) -> HttpResponse:
@@ -77,7 +76,7 @@ def read_thread(request: HttpRequest, query: Query[ThreadQuery]) -> HttpResponse
 
 @router.get(
     "/counts",
-    response={200: CountsOut, **ERRORS},
+    response={200: CountsOut, **NOT_MODIFIED, **ERRORS},
     summary="Published comments for many pages at once",
 )
 def read_counts(request: HttpRequest, site: str, uri: Query[list[str]]) -> dict:
@@ -109,7 +108,7 @@ def post_comment(request: HttpRequest, response: HttpResponse, data: CommentIn) 
 
 @router.get(
     "/comments/{comment_id}",
-    response={200: CommentSourceOut, **ERRORS},
+    response={200: CommentSourceOut, **NOT_MODIFIED, **ERRORS},
     summary="One comment; to its author (edit token or account), also its Markdown source",
 )
 def read_comment(

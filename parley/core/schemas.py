@@ -15,3 +15,7 @@ class ErrorOut(Schema):
 
 # The statuses PRODUCT.md names; ninja documents each with ErrorOut.
 ERRORS = {frozenset({400, 401, 403, 404, 409, 413, 422, 429}): ErrorOut}
+
+# A GET whose answer carries an ETag (its own, or ConditionalGetMiddleware's) answers 304,
+# with no body, to a client that sends that ETag back in If-None-Match.
+NOT_MODIFIED = {304: None}

@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
 from parley.core.readers import actor_for, remember_reader
-from parley.core.schemas import ERRORS, ErrorOut
+from parley.core.schemas import ERRORS, NOT_MODIFIED, ErrorOut
 
 from .actions import access_campaign, check_checkout
 from .queries import campaign_json
@@ -32,7 +32,11 @@ class CheckoutOut(Schema):
     url: str = Field(description="The payment page to send the reader to")
 
 
-@router.get("/campaigns/{slug}", response={200: CampaignOut, **ERRORS}, summary="A campaign")
+@router.get(
+    "/campaigns/{slug}",
+    response={200: CampaignOut, **NOT_MODIFIED, **ERRORS},
+    summary="A campaign",
+)
 def campaign(request: HttpRequest, response: HttpResponse, slug: str) -> dict:
     response["Cache-Control"] = "no-cache"
     data = campaign_json(access_campaign(slug))
