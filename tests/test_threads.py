@@ -1,5 +1,6 @@
 """Reading a thread: the tree readers see, its order, pages, depth cap and cost."""
 
+import base64
 import gzip
 import threading
 import time
@@ -340,3 +341,24 @@ def test_a_quote_context_longer_than_a_selector_needs_is_refused(client):
     )
     assert response.status_code == 422
     assert "quote_prefix" in response.json()["error"]["fields"]
+
+
+def test_a_cursor_at_the_edge_of_time_is_refused_not_a_server_error(client):
+    ThreadFactory.create(uri="/story/")
+    edge = base64.urlsafe_b64encode(b'["0001-01-01T00:00:00+14:00", 1]').decode()
+
+    for path in ("/api/v1/threads", "/fragments/thread"):
+        response = client.get(path, {"site": "news", "uri": "/story/", "cursor": edge})
+        assert response.status_code == 422, path
+        assert "cursor" in response.json()["error"]["message"]
+
+
+def test_a_fragment_asked_for_with_a_nul_character_is_refused(client):
+    ThreadFactory.create(uri="/story/")
+
+    response = client.get("/fragments/thread", {"site": "news", "uri": "/story/\x00"})
+
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == {
+        "uri": "Contains a character that cannot be stored."
+    }

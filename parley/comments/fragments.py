@@ -64,6 +64,7 @@ def thread_fragment(
 ) -> Fragment:
     """The page of the thread everyone sees, or with `reader` (from `reads.held_reader`)
     the page as that reader sees it, their held comments in their place."""
+    query.check()  # before anything is cached under it
 
     def render() -> Fragment:
         page = reads.load_page(site_name, uri, query, reader)

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import astuple, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 import orjson
@@ -95,6 +95,7 @@ class PageQuery:
     inline: bool = False
 
     def check(self) -> None:
+        """Refuses an unknown order, a size out of range or a cursor that is not one."""
         if self.sort not in SORTS:
             raise Invalid(
                 _("Sort by newest, oldest or votes."), fields={"sort": _("Unknown order.")}
@@ -104,6 +105,8 @@ class PageQuery:
                 _("A page has 1 to %(n)d comments.") % {"n": MAX_LIMIT},
                 fields={"limit": _("Out of range.")},
             )
+        if self.cursor:
+            _after_cursor(self.cursor, self.sort)
 
 
 @dataclass
@@ -140,9 +143,9 @@ def encode_cursor(comment: Comment, sort: Sort) -> str:
 def _after_cursor(cursor: str, sort: Sort) -> Q:
     try:
         key, pk = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        key = int(key) if sort == "votes" else datetime.fromisoformat(key)
+        key = int(key) if sort == "votes" else datetime.fromisoformat(key).astimezone(UTC)
         pk = int(pk)
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+    except (ValueError, TypeError, OverflowError, binascii.Error, orjson.JSONDecodeError):
         raise Invalid(_("That cursor is not valid; start again from the first page.")) from None
     field_name = "score" if sort == "votes" else "created_at"
     if sort == "oldest":
@@ -406,7 +409,9 @@ def cached(
     not changed since it was stored."""
     gen_key = _generation_key(site_name, uri)
     language = translation.get_language()
-    key = f"{kind}:{gen_key}:{_generation(gen_key)}:{language}:" + ":".join(map(str, params))
+    # Hashed: the parameters come from the query string, at any length, in any characters.
+    digest = hashlib.sha256(repr(params).encode()).hexdigest()[:32]
+    key = f"{kind}:{gen_key}:{_generation(gen_key)}:{language}:{digest}"
     rendered = caches["rendered"]
     entry: T | None = rendered.get(key)
     if entry is not None:
@@ -524,6 +529,8 @@ def thread_json_body(
 ) -> Compressed:
     """The JSON of a page of a thread, as `/api/v1/threads` serves it; with `reader` (from
     `held_reader`), as that reader sees it, their held comments included."""
+
+    query.check()  # before anything is cached under it
 
     def render() -> bytes:
         return orjson.dumps(thread_json(load_page(site_name, uri, query, reader)))

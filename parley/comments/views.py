@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from parley.core.compressed import Compressed, serve_compressed
-from parley.core.errors import Invalid, ParleyError
+from parley.core.errors import Invalid, ParleyError, refuse_unstorable
 from parley.core.readers import actor_for, remember_reader
 from parley.moderation import gate
 
@@ -40,6 +40,7 @@ def thread_fragment_view(request: HttpRequest) -> HttpResponse:
     site, uri = request.GET.get("site", ""), request.GET.get("uri", "")
     if not site or not uri:
         raise Invalid(_("Give a site and a uri."))
+    refuse_unstorable(request.GET.dict())
     language = request.GET.get("lang", "").lower()
     if language not in dict(settings.LANGUAGES):
         language = translation.get_language()

@@ -14,7 +14,12 @@ from ninja.renderers import BaseRenderer
 
 from parley.accounts.api import router as accounts_router
 from parley.comments.api import router as comments_router
-from parley.core.errors import Invalid, ParleyError, RateLimited, error_response
+from parley.core.errors import (
+    ParleyError,
+    RateLimited,
+    error_response,
+    refuse_unstorable,
+)
 from parley.funding.api import router as funding_router
 from parley.moderation.api import router as moderation_router
 
@@ -42,29 +47,6 @@ class StorableParser(Parser):
         parsed = super().parse_querydict(data, list_fields, request)
         refuse_unstorable(parsed)
         return parsed
-
-
-def refuse_unstorable(data: Any) -> None:
-    """422 naming the first top-level field whose value holds unstorable text."""
-    for name, value in data.items() if isinstance(data, dict) else ():
-        if _unstorable(value):
-            # In English, as pydantic's messages for the other malformed fields are.
-            fields = {str(name): "Contains a character that cannot be stored."}
-            raise Invalid(_("Please correct the marked fields."), fields=fields)
-
-
-def _unstorable(value: Any) -> bool:
-    if isinstance(value, str):
-        try:
-            value.encode()
-        except UnicodeEncodeError:
-            return True
-        return "\x00" in value
-    if isinstance(value, list):
-        return any(map(_unstorable, value))
-    if isinstance(value, dict):
-        return any(map(_unstorable, value.values()))
-    return False
 
 
 api = NinjaAPI(

@@ -82,3 +82,26 @@ class RateLimited(ParleyError):
             )
             % {"n": minutes}
         )
+
+
+def refuse_unstorable(data: Any) -> None:
+    """422 naming the first top-level field whose value holds unstorable text."""
+    for name, value in data.items() if isinstance(data, dict) else ():
+        if _unstorable(value):
+            # In English, as pydantic's messages for the other malformed fields are.
+            fields = {str(name): "Contains a character that cannot be stored."}
+            raise Invalid(_("Please correct the marked fields."), fields=fields)
+
+
+def _unstorable(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return True
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(map(_unstorable, value))
+    if isinstance(value, dict):
+        return any(map(_unstorable, value.values()))
+    return False
