@@ -11,19 +11,16 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
@@ -38,6 +35,7 @@ from parley.notifications.outbox import Letter, queue_email
 from parley.notifications.tasks import deliver_outbox
 from tests.factories import ThreadFactory, post_comment, say
 from tests.mail import Mailbox, _Handler, free_port, send_mail_to, smtp  # noqa: F401 (fixture)
+from tests.processes import database_url, wait_until
 
 
 def queue(n: int, *, to: str = "", **more: Any) -> bool:
@@ -60,23 +58,7 @@ def queue_many(count: int) -> dict[str, str]:
     return dict(OutboundEmail.objects.values_list("message_id", "to"))
 
 
-def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting until {what}"
-        time.sleep(0.05)
-
-
 # ------------------------------------------------------------------ workers as processes
-
-
-def database_url() -> str:
-    """The test database, for a process started by the test."""
-    db = django_settings.DATABASES["default"]
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{db['NAME']}"
-    user = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
-    return f"postgres://{user}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
 class Worker:

@@ -4,14 +4,14 @@ the comment arrive live, as happens when a site grows to several app processes."
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, expect
+
+from tests.processes import free_port_pair, wait_for_port
 
 from .hostpage import HostPage, article_html
 
@@ -19,25 +19,6 @@ pytestmark = pytest.mark.slow
 
 DATABASE = "parley_live_test"
 URI = "/live/"
-
-
-def _free_port_pair() -> int:
-    """A port p with p + 1 free too: `parley serve` puts its stream server on p + 1."""
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        with socket.socket() as s, contextlib.suppress(OSError):
-            s.bind(("127.0.0.1", port + 1))
-            return port
-
-
-def _wait_for(port: int) -> None:
-    for _ in range(150):
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 @pytest.fixture
@@ -66,7 +47,7 @@ def two_servers(host: HostPage, tmp_path) -> Iterator[tuple[str, str]]:
     servers, urls = [], []
     try:
         for _ in range(2):
-            port = _free_port_pair()
+            port = free_port_pair()
             servers.append(
                 subprocess.Popen(
                     [*parley, "serve", "--port", str(port), "--workers", "1", "--no-worker"],
@@ -75,8 +56,8 @@ def two_servers(host: HostPage, tmp_path) -> Iterator[tuple[str, str]]:
                     start_new_session=True,
                 )
             )
-            _wait_for(port)
-            _wait_for(port + 1)
+            wait_for_port(port)
+            wait_for_port(port + 1)
             urls.append(f"http://127.0.0.1:{port}")
         yield urls[0], urls[1]
     finally:
