@@ -4,6 +4,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from typing import Any
 
 from django.conf import settings
@@ -12,6 +13,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, connections
 
 from parley.comments.stream import STREAM_PATH
+
+WORKER_CMD = [sys.executable, "-m", "parley", "worker"]
 
 
 def _stop(signum: int, frame: Any) -> None:
@@ -73,16 +76,20 @@ class Command(BaseCommand):
             str(options["workers"]),
             "--blocking-threads",
             "4",
+            # A worker that dies (killed, out of memory) is replaced; without this, granian
+            # stops every other worker with it.
+            "--respawn-failed-workers",
             "--log-level",
             "warning",
             "parley.config.wsgi:application",
         ]
-        children = []
+        children: list[subprocess.Popen[bytes]] = []
+        worker = None
         signal.signal(signal.SIGTERM, _stop)
         try:
             if not options["no_worker"]:
-                worker_cmd = [sys.executable, "-m", "parley", "worker"]
-                children.append(subprocess.Popen(worker_cmd, env=env))  # noqa: S603
+                worker = subprocess.Popen(WORKER_CMD, env=env)  # noqa: S603
+                children.append(worker)
             server = subprocess.Popen(server_cmd, env=env)  # noqa: S603
             children.append(server)
             # Live streams are long-lived: an async server of their own, so that a reader
@@ -100,6 +107,7 @@ class Command(BaseCommand):
                 str(stream_port),
                 "--workers",
                 "1",
+                "--respawn-failed-workers",
                 "--log-level",
                 "warning",
                 "parley.config.stream_asgi:application",
@@ -109,7 +117,15 @@ class Command(BaseCommand):
                 f"Parley is serving http://{options['host']}:{options['port']}/ "
                 f"(live updates on port {stream_port})"
             )
-            server.wait()
+            while server.poll() is None:
+                if worker is not None and worker.poll() is not None:
+                    # The worker died (a task's work is taken over by taskworker.py): the
+                    # queue and the outbox need one.
+                    self.stderr.write(f"task worker exited ({worker.returncode}); restarting it")
+                    children.remove(worker)
+                    worker = subprocess.Popen(WORKER_CMD, env=env)  # noqa: S603
+                    children.append(worker)
+                time.sleep(1)
         except KeyboardInterrupt:
             pass
         finally:
