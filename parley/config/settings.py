@@ -159,6 +159,10 @@ CACHES: dict[str, dict[str, Any]] = {
 }
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A task still marked running whose worker has not been heard of for this long was left by a
+# worker that died, and is run again (core/taskworker.py). Workers say they are alive every
+# quarter of it.
+PARLEY_TASK_LEASE_SECONDS = int(os.environ.get("PARLEY_TASK_LEASE_SECONDS", "60"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
