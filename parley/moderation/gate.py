@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core import signing
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Q
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -193,7 +193,9 @@ def is_first_comment(submission: Submission) -> bool:
 
 def record(comment: "Comment", verdict: Verdict) -> None:
     """Store the verdict beside the comment (caller's transaction) and, when scoring was
-    left for later, queue it for once the comment is committed."""
+    left for later, queue it in the same transaction: the task queue is a table of the same
+    database, so a process that dies right after the commit cannot leave the comment
+    published and never scored (nor its subscribers never told)."""
     comment_id = comment.pk
     score = verdict.score
     Assessment.objects.update_or_create(
@@ -212,7 +214,7 @@ def record(comment: "Comment", verdict: Verdict) -> None:
     if verdict.score_later:
         from .tasks import score_comment
 
-        transaction.on_commit(lambda: score_comment.enqueue(comment_id))
+        score_comment.enqueue(comment_id)
 
 
 def _source(verdict: Verdict) -> str:

@@ -16,18 +16,31 @@ from .models import Assessment
 def score_comment(comment_id: int) -> None:
     """Score a comment that was published (or held) without waiting for the scorer: a
     published one that the site's thresholds would hold is taken down for review, and one
-    held only because the scorer was too slow is published if it is harmless."""
+    held only because the scorer was too slow is published if it is harmless.
+
+    It may run twice (its worker died before it could record that it had finished:
+    core/taskworker.py); the second run changes nothing."""
     comment = Comment.objects.select_related("thread__site").filter(pk=comment_id).first()
     if comment is None:
         return
+    body = comment.body
     policy = gate.policy_for(comment.thread.site)
-    score = gate.scorer_for(policy).score([comment.body])[0]
+    score = gate.scorer_for(policy).score([body])[0]
     verdict = gate.decide(policy, score)
     with transaction.atomic():
+        # The comment's row only: locking its thread too (a plain FOR UPDATE locks every
+        # joined row) deadlocked on PostgreSQL with a reply to it, which locks the comment
+        # and then counts itself in the thread.
         comment = (
-            Comment.objects.select_for_update().select_related("thread__site").get(pk=comment_id)
+            Comment.objects.select_for_update(of=("self",))
+            .select_related("thread__site")
+            .get(pk=comment_id)
         )
         assessment, _created = Assessment.objects.get_or_create(comment=comment)
+        # Scored since it was last screened (gate.record clears scored_at): by this task's
+        # first run. Or edited since this run read it: the edit queued a task of its own.
+        if assessment.scored_at is not None or comment.body != body:
+            return
         timed_out = assessment.source == Assessment.Source.TIMED_OUT
         assessment.scores, assessment.risk, assessment.lang = score.scores, score.risk, score.lang
         assessment.reasons = [*assessment.reasons, *score.reasons]
