@@ -11,7 +11,7 @@ from django.utils import timezone
 from parley.comments.actions import do_set_status
 from parley.comments.models import Comment, Subscription, Thread
 from parley.moderation import decisions, gate, tasks
-from parley.moderation.models import Policy
+from parley.moderation.models import Assessment, Policy
 from parley.notifications import digests
 from parley.notifications.delivery import deliver_due
 from parley.notifications.models import DigestItem, ModeratorAlerts, OutboundEmail, Suppression
@@ -159,6 +159,25 @@ def test_on_a_scored_site_a_comment_is_news_once_the_scorer_lets_it_stand(
     tasks.score_comment.call(insult)
     assert Comment.objects.get(pk=insult).status == "pending"
     assert len(mails_to("fan@example.org")) == 1
+
+
+def test_a_score_task_run_again_after_its_worker_died_tells_nobody_twice(
+    client, site, monkeypatch, settings
+):
+    Policy.objects.filter(site=site).update(use_scorer=True)
+    monkeypatch.setattr(gate, "scorer_for", lambda policy: FakeScorer())
+    settings.PARLEY_NOTIFY_PER_HOUR = 1
+    follow(site, "fan@example.org")
+    comment_id = say(client, "A fair point")
+
+    tasks.score_comment.call(comment_id)
+    # Its first run committed, then its worker died before marking it done: it runs again,
+    # now that the fan's hour is full.
+    tasks.score_comment.call(comment_id)
+
+    assert len(mails_to("fan@example.org")) == 1
+    assert not DigestItem.objects.exists()
+    assert Assessment.objects.get(comment_id=comment_id).reasons == ["fake reason"]
 
 
 def test_daily_readers_get_one_digest_and_a_second_run_sends_nothing_more(

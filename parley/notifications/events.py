@@ -86,6 +86,16 @@ def _over_hourly_limit(email: str) -> bool:
     return recent.count() >= settings.PARLEY_NOTIFY_PER_HOUR
 
 
+def _told(key: str, email: str, kind: str, comment: Comment) -> bool:
+    """Told of this already, by e-mail or in a digest: an event announced again (a task run a
+    second time after its worker died, a comment published or held a second time) must not
+    reach anyone twice, once each way when the hourly limit was reached in between."""
+    return (
+        OutboundEmail.objects.filter(key=key).exists()
+        or DigestItem.objects.filter(email=email, kind=kind, comment=comment).exists()
+    )
+
+
 @receiver(comment_published)
 def notify_subscribers(sender: Any, comment: Comment, **kwargs: Any) -> None:
     # An imported comment a moderator approves now was written on the old system, maybe
@@ -93,6 +103,9 @@ def notify_subscribers(sender: Any, comment: Comment, **kwargs: Any) -> None:
     if comment.source_key:
         return
     for subscription in recipients(comment):
+        key = f"notify:{comment.pk}:{subscription.email}"
+        if _told(key, subscription.email, DigestItem.Kind.COMMENT, comment):
+            continue
         if subscription.delivery == Subscription.Delivery.DAILY or _over_hourly_limit(
             subscription.email
         ):
@@ -104,7 +117,7 @@ def notify_subscribers(sender: Any, comment: Comment, **kwargs: Any) -> None:
             )
             continue
         queue_email(
-            key=f"notify:{comment.pk}:{subscription.email}",
+            key=key,
             kind=subscription.kind,
             to=subscription.email,
             letter=_notification(subscription, comment),
@@ -161,7 +174,8 @@ def _alert_moderators(comment: Comment, kind: str, report: Report | None = None)
     for person in moderators_of(comment):
         alerts, _created = ModeratorAlerts.objects.get_or_create(user=person)
         email = person.email.lower()
-        if alerts.delivery == ModeratorAlerts.Delivery.OFF:
+        key = f"{kind}:{comment.pk}:{person.pk}"
+        if alerts.delivery == ModeratorAlerts.Delivery.OFF or _told(key, email, kind, comment):
             continue
         if alerts.delivery == ModeratorAlerts.Delivery.DAILY or _over_hourly_limit(email):
             DigestItem.objects.get_or_create(
@@ -169,7 +183,7 @@ def _alert_moderators(comment: Comment, kind: str, report: Report | None = None)
             )
             continue
         queue_email(
-            key=f"{kind}:{comment.pk}:{person.pk}",
+            key=key,
             kind=kind,
             to=email,
             letter=_moderator_alert(alerts, email, comment, kind, report),
