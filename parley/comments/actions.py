@@ -223,14 +223,17 @@ def do_post_comment(
         ip_hash=actor.ip_hash,
     )
     if status == Comment.Status.PUBLISHED:
-        _count_published(comment, +1)
         _shift_visibility(comment, +1)
+        _count_published(comment, +1)
     # A held comment changes the thread too, for its author.
     _invalidate_on_commit(thread)
     return comment
 
 
 def _count_published(comment: Comment, delta: int) -> None:
+    """Last in a write: rows are locked from a comment up through its parents and the thread
+    last, so that two writes in one thread never wait for each other in a cycle (a deadlock
+    on PostgreSQL)."""
     Thread.objects.filter(pk=comment.thread_id).update(published_count=F("published_count") + delta)
 
 
@@ -257,10 +260,10 @@ def do_set_status(comment: Comment, status: str) -> None:
     comment.status = status
     comment.save(update_fields=["status"])
     is_published = status == Comment.Status.PUBLISHED
-    if was_published != is_published:
-        _count_published(comment, +1 if is_published else -1)
     if was_visible != comment.is_visible:
         _shift_visibility(comment, +1 if comment.is_visible else -1)
+    if was_published != is_published:
+        _count_published(comment, +1 if is_published else -1)
     _invalidate_on_commit(comment.thread)
     if is_published:
         signals.comment_published.send(sender=Comment, comment=comment)

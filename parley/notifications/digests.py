@@ -47,7 +47,7 @@ def write_due_digests(now: datetime | None = None) -> int:
         with transaction.atomic():
             items = list(
                 due_items(now)
-                .select_for_update()
+                .select_for_update(of=("self",))  # not the comments and threads joined
                 .filter(email=email)
                 .select_related("comment__thread__site")
                 .order_by("kind", "created_at")
