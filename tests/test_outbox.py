@@ -358,6 +358,16 @@ def test_a_message_that_keeps_failing_is_given_up_after_the_last_attempt(server,
 
 
 @pytest.mark.django_db
+def test_a_transaction_that_writes_many_messages_queues_one_delivery(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(3):
+            queue(n)
+    assert DBTaskResult.objects.filter(task_path=deliver_outbox.module_path).count() == 1
+
+
+@pytest.mark.django_db
 def test_a_worker_sends_its_batch_over_one_connection(server):
     recording = server()
     for n in range(3):

@@ -107,10 +107,18 @@ def queue_email(
         ],
         ignore_conflicts=True,
     )
+    # One delivery task per transaction, however many messages it wrote (a comment to a
+    # thread with a hundred subscribers queued a hundred, each sending nothing but the first).
+    hooks = transaction.get_connection().run_on_commit
+    if not any(hook is _deliver for _savepoints, hook, _robust in hooks):
+        transaction.on_commit(_deliver)
+    return True
+
+
+def _deliver() -> None:
     from .tasks import deliver_outbox
 
-    transaction.on_commit(deliver_outbox.enqueue)
-    return True
+    deliver_outbox.enqueue()
 
 
 def message_id(key: str) -> str:

@@ -5,7 +5,9 @@ from django_tasks import task
 from . import delivery, digests
 
 
-@task()
+# Ahead of the other tasks: a sign-in link or a notification must not wait behind a backlog
+# of comments to score when a thread goes viral.
+@task(priority=10)
 def deliver_outbox() -> int:
     return delivery.deliver_due()
 
