@@ -399,7 +399,9 @@ def _generation(gen_key: str) -> int:
 
 
 T = TypeVar("T")
-_KEEP = 24 * 3600
+# How long a rendered page is kept: also the most a page can stay stale when a process died
+# between a write's commit and its `invalidate`.
+_KEEP = 600
 
 
 def cached(
