@@ -29,6 +29,7 @@ from django.db import connection
 
 from parley.moderation.models import Policy
 from tests.factories import SiteFactory
+from tests.processes import database_url, free_port_pair
 
 # Transactional: the servers must see what a test writes, and each test leaves nothing behind.
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -43,17 +44,6 @@ class Servers:
     urls: list[str]
     logs: list[Path]
     metrics_dirs: list[Path]
-
-
-def _free_port_pair() -> int:
-    """A port p with p + 1 free too: `parley serve` puts its stream server on p + 1."""
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        with socket.socket() as s, contextlib.suppress(OSError):
-            s.bind(("127.0.0.1", port + 1))
-            return port
 
 
 def call(url: str, path: str, data: Any = None, **headers: str) -> tuple[int, Message, Any]:
@@ -72,13 +62,9 @@ def call(url: str, path: str, data: Any = None, **headers: str) -> tuple[int, Me
 
 
 def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "postgresql":
-        return (
-            f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-            f"?application_name={SERVED}"
-        )
-    return f"sqlite:///{db['NAME']}"
+    """The test database, its PostgreSQL connections named so that tests can find them."""
+    url = database_url()
+    return f"{url}?application_name={SERVED}" if connection.vendor == "postgresql" else url
 
 
 @pytest.fixture
@@ -108,7 +94,7 @@ def servers(django_db_setup, tmp_path_factory) -> Iterator[Servers]:
     processes, ports = [], []
     try:
         for n in range(2):
-            port = _free_port_pair()
+            port = free_port_pair()
             command = [sys.executable, "-m", "parley", "serve", "--port", str(port)]
             with open(data_dir / f"server{n}.log", "wb") as log:
                 processes.append(
