@@ -18,6 +18,7 @@ import argparse
 import concurrent.futures
 import contextlib
 import gzip
+import itertools
 import json
 import os
 import random
@@ -36,6 +37,8 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from live_latency import free_port_pair  # bench/ is on the path when run as a script
 
 # --------------------------------------------------------------------------
 # Constants (paths that may change while Parley is being written live here)
@@ -510,34 +513,51 @@ def seed_isso(server: Server, uri: str, comments: list[SeedComment]) -> float:
 # --------------------------------------------------------------------------
 
 
-def parley_env(tmp: Path, extra: list[str]) -> dict[str, str]:
-    env = dict(os.environ, PARLEY_DATA_DIR=str(tmp / "parley-data"),
-               PARLEY_RATE_LIMITS="off", PYTHONUNBUFFERED="1")
-    env.pop("PYTHONPATH", None)
-    env.pop("DJANGO_SETTINGS_MODULE", None)
+def parley_env(data_dir: Path, extra: list[str]) -> dict[str, str]:
+    env = dict(os.environ, PARLEY_DATA_DIR=str(data_dir), PARLEY_RATE_LIMITS="off",
+               PYTHONUNBUFFERED="1",
+               # Each comment the bench posts comes from an address of its own (X-Forwarded-For,
+               # as behind one reverse proxy): from one address, the flood rule (5 comments a
+               # minute) would hold all but the first few, and refuse replies to them.
+               PARLEY_PROXY_COUNT="1")
+    # SQLite in the data dir unless the caller names a database (--parley-env, scale.py).
+    for k in ("PYTHONPATH", "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL"):
+        env.pop(k, None)
     for kv in extra:
         k, _, v = kv.partition("=")
         env[k] = v
     return env
 
 
-def start_parley(procs: Processes, tmp: Path, parley_bin: str, extra_env: list[str],
-                 workers: int = 2) -> Server:
-    (tmp / "parley-data").mkdir(exist_ok=True)
-    env = parley_env(tmp, extra_env)
-    t0 = time.monotonic()
-    run_cmd([parley_bin, "migrate", "--noinput"], env, 300, "parley migrate")
-    run_cmd([parley_bin, "site", "add", SITE, "--domain", SITE_DOMAIN], env, 120,
-            "parley site add")
-    log(f"parley migrate + site add: {time.monotonic() - t0:.1f}s")
-    port = free_port()
-    logfile = tmp / "parley.log"
+def start_parley(procs: Processes, data_dir: Path, parley_bin: str, extra_env: list[str],
+                 workers: int = 2, setup: bool = True) -> Server:
+    """`parley serve --workers N --no-worker` on a free port; with `setup`, first migrate and
+    add the site (a fresh database)."""
+    data_dir.mkdir(exist_ok=True)
+    env = parley_env(data_dir, extra_env)
+    if setup:
+        t0 = time.monotonic()
+        run_cmd([parley_bin, "migrate", "--noinput"], env, 300, "parley migrate")
+        run_cmd([parley_bin, "site", "add", SITE, "--domain", SITE_DOMAIN], env, 120,
+                "parley site add")
+        log(f"parley migrate + site add: {time.monotonic() - t0:.1f}s")
+    port = free_port_pair()  # serve puts its live-update server on port + 1
+    logfile = data_dir.parent / f"{data_dir.name}.log"
     argv = [parley_bin, "serve", "--host", HOST, "--port", str(port),
             "--workers", str(workers), "--no-worker"]
-    proc = procs.start(argv, env, logfile, cwd=tmp)
+    proc = procs.start(argv, env, logfile, cwd=data_dir)
     server = Server("parley", proc, logfile, f"http://{HOST}:{port}")
     wait_ready(server, f"{PARLEY_THREAD_PATH}?site={SITE}&uri=/")
     return server
+
+
+_ADDRESSES = itertools.count(1)
+
+
+def next_address() -> str:
+    """A client address no earlier request of this run came from."""
+    n = next(_ADDRESSES)
+    return f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
 
 
 def _find_comment_id(doc: object) -> object:
@@ -553,9 +573,9 @@ def _find_comment_id(doc: object) -> object:
 def seed_parley(server: Server, uri: str, comments: list[SeedComment],
                 deadline_s: float) -> float:
     url = server.base + PARLEY_COMMENTS_PATH
-    headers = {"Origin": ORIGIN, "Referer": ORIGIN + uri}
 
     def post(c: SeedComment, parent_id: object | None) -> object:
+        headers = {"Origin": ORIGIN, "Referer": ORIGIN + uri, "X-Forwarded-For": next_address()}
         payload: dict[str, object] = {"site": SITE, "uri": uri, "body": c.body,
                                       "author_name": c.author}
         if parent_id is not None:
@@ -928,7 +948,7 @@ def main(argv: list[str] | None = None) -> int:
             cases += p_cases
             try:
                 log("starting Parley (parley serve, 2 workers)")
-                parley = start_parley(procs, tmp, args.parley_bin, args.parley_env)
+                parley = start_parley(procs, tmp / "parley-data", args.parley_bin, args.parley_env)
                 secs = seed_parley(parley, URI_200, thread200, deadline_s=120)
                 log(f"seeded Parley with {N_200} comments over HTTP in {secs:.1f}s "
                     f"({N_200 / secs:.0f}/s, {SEED_THREADS} threads)")
