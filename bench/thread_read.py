@@ -21,6 +21,7 @@ import gzip
 import itertools
 import json
 import os
+import pwd
 import random
 import re
 import resource
@@ -34,7 +35,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -615,12 +616,12 @@ def count_comments(doc: object) -> int:
 
 @dataclass
 class Payload:
-    label: str
-    raw: int
-    gz: int
+    raw: int  # bytes uncompressed
+    gz: int  # bytes gzip-compressed (as served, or compressed here when not served so)
     served_gzip: bool
     comments: int | None
-    content_type: str
+    content_type: str  # the whole header
+    wire: bytes = field(repr=False)  # the body as sent to a client that accepts gzip
 
 
 def inspect_payload(label: str, url: str) -> Payload:
@@ -630,7 +631,7 @@ def inspect_payload(label: str, url: str) -> Payload:
         raise BenchError(f"{label}: GET {url} -> {plain.status}/{zipped.status}")
     served_gzip = zipped.headers.get("content-encoding", "").lower() == "gzip"
     gz = len(zipped.body) if served_gzip else len(gzip.compress(plain.body, 6))
-    ctype = plain.headers.get("content-type", "")
+    ctype = zipped.headers.get("content-type", "application/octet-stream")
     comments: int | None = None
     if "json" in ctype:
         with contextlib.suppress(ValueError):
@@ -638,7 +639,7 @@ def inspect_payload(label: str, url: str) -> Payload:
     elif "html" in ctype:
         ids = set(re.findall(r'\bid="(?:isso-|comment-)(\d+)"', plain.text()))
         comments = len(ids) or None
-    return Payload(label, len(plain.body), gz, served_gzip, comments, ctype.split(";")[0])
+    return Payload(len(plain.body), gz, served_gzip, comments, ctype, zipped.body)
 
 
 # --------------------------------------------------------------------------
@@ -654,6 +655,9 @@ class WrkResult:
     requests: int
     non2xx: int = 0
     socket_errors: str = ""
+    # From the write script: answers by HTTP status, and 5xx bodies that say "locked".
+    statuses: dict[int, int] = field(default_factory=dict)
+    locked: int = 0
     raw: str = field(default="", repr=False)
 
 
@@ -676,15 +680,26 @@ def parse_wrk(out: str) -> WrkResult:
         raise BenchError(f"could not parse wrk output:\n{out}")
     non2xx = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", out)
     sock = re.search(r"Socket errors:\s*(.*)", out)
+    statuses = re.search(r"^bench-statuses:(.*)$", out, re.M)
+    locked = re.search(r"^bench-locked: (\d+)", out, re.M)
     return WrkResult(float(rps.group(1)), _ms(p50.group(1)), _ms(p99.group(1)),
                      int(reqs.group(1)), int(non2xx.group(1)) if non2xx else 0,
-                     sock.group(1).strip() if sock else "", out)
+                     sock.group(1).strip() if sock else "",
+                     {int(k): int(v) for k, v in re.findall(r"(\d+)=(\d+)", statuses.group(1))}
+                     if statuses else {},
+                     int(locked.group(1)) if locked else 0, out)
 
 
-def run_wrk(url: str, duration: int, connections: int, threads: int) -> WrkResult:
+def run_wrk(url: str, duration: int, connections: int, threads: int,
+            script: Path | None = None) -> WrkResult:
     argv = [WRK, f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
             "--timeout", "30s", "-H", "Accept-Encoding: gzip",
             "-H", "Accept: application/json, text/html;q=0.9", url]
+    if script is not None:
+        # A write run's requests are numbered from a start of its own: no comment repeats one
+        # an earlier run (its warm-up, say) posted.
+        argv[1:1] = ["-s", str(script)]
+        argv += ["--", str(next(_WRITE_RUNS) << 22)]
     try:
         cp = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60)
     except subprocess.TimeoutExpired as e:
@@ -695,25 +710,241 @@ def run_wrk(url: str, duration: int, connections: int, threads: int) -> WrkResul
 
 
 # --------------------------------------------------------------------------
+# Comment writes: wrk with a Lua script that POSTs a new comment per request
+# --------------------------------------------------------------------------
+
+WRITE_URI = "/bench/write/"
+_WRITE_RUNS = itertools.count(1)
+WRITE_BODIES = 256  # distinct bodies, 100-600 chars like the seeded ones
+
+# Each request: a body from the pool plus four words numbered by the request, so no two
+# comments read the same (the duplicate rule files repeated text as spam), from an address
+# of its own (the flood rule); each run numbers from where the script's argument says (see
+# run_wrk). Counts answers by status and 5xx bodies that say "locked".
+_WRITE_LUA = r"""
+statuses, locked = {}, 0
+local threads, n, first = {}, 0, 0
+
+function init(args)
+  first = tonumber(args[1]) or 0  -- where this run's numbering starts
+end
+
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+
+local function tag(k)
+  local w, parts = #words, {}
+  for _ = 1, 4 do
+    parts[#parts + 1] = words[k % w + 1]
+    k = math.floor(k / w)
+  end
+  return table.concat(parts, " ")
+end
+
+function request()
+  n = n + 1
+  local k = first + n * 64 + id
+  local h = {}
+  for name, value in pairs(headers) do h[name] = value end
+  h["X-Forwarded-For"] = string.format("%d.%d.%d.%d", 11 + math.floor(k / 16777216) % 100,
+                                       math.floor(k / 65536) % 256, math.floor(k / 256) % 256,
+                                       k % 256)
+  local body = bodies[(n + id * 97) % #bodies + 1]
+  return wrk.format("POST", path, h, prefix .. body .. " " .. tag(k) .. suffix)
+end
+
+function response(status, hdrs, body)
+  statuses[status] = (statuses[status] or 0) + 1
+  if status >= 500 and body and string.find(body, "locked", 1, true) then
+    locked = locked + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local all, lk, parts = {}, 0, {}
+  for _, t in ipairs(threads) do
+    for status, count in pairs(t:get("statuses")) do all[status] = (all[status] or 0) + count end
+    lk = lk + t:get("locked")
+  end
+  for status, count in pairs(all) do parts[#parts + 1] = status .. "=" .. count end
+  io.write("bench-statuses: " .. table.concat(parts, " ") .. "\n")
+  io.write("bench-locked: " .. lk .. "\n")
+end
+"""
+
+
+def _lua_string(s: str) -> str:
+    return json.dumps(s)  # a JSON string literal (ASCII, \n \" escapes) is a Lua one too
+
+
+def write_script(path: Path, url_path: str, payload: Mapping[str, object], body_key: str,
+                 headers: dict[str, str]) -> Path:
+    """A wrk script that POSTs `payload` as JSON to `url_path`, with a fresh `body_key`."""
+    marker = "@@BODY@@"
+    prefix, suffix = json.dumps({**payload, body_key: marker}).split(json.dumps(marker))
+    rng = random.Random(SEED)
+    # Each pool entry is the opening of a JSON string (the body, escaped): the script appends
+    # the numbering words and the closing quote.
+    bodies = [json.dumps(make_body(rng))[:-1] for _ in range(WRITE_BODIES)]
+    words = sorted({w.strip("*`") for w in WORDS if w.isalpha()})
+    head = [
+        f"path = {_lua_string(url_path)}",
+        f"prefix = {_lua_string(prefix)}",
+        f"suffix = {_lua_string(chr(34) + suffix)}",
+        "headers = {" + ", ".join(f"[{_lua_string(k)}] = {_lua_string(v)}"
+                                 for k, v in headers.items()) + "}",
+        "bodies = {" + ",\n".join(_lua_string(b) for b in bodies) + "}",
+        "words = {" + ", ".join(_lua_string(w) for w in words) + "}",
+    ]
+    path.write_text("\n".join(head) + "\n" + _WRITE_LUA)
+    return path
+
+
+def isso_write_case(server: Server, tmp: Path) -> tuple[str, Path]:
+    """URL and wrk script for new top-level comments on one Isso thread (created here)."""
+    query = f"/new?uri={urllib.parse.quote(WRITE_URI, safe='')}"
+    headers = {"Origin": ORIGIN, "Referer": ORIGIN + WRITE_URI}
+    first = {"text": "The first comment of the write thread.", "author": "Bench",
+             "email": None, "website": None, "parent": None, "title": "Bench writes"}
+    r = http("POST", server.base + query, first, headers)
+    if r.status not in (201, 202):
+        raise BenchError(f"Isso POST {query} -> HTTP {r.status}: {r.text()[:300]}")
+    payload = {k: v for k, v in first.items() if k != "title"}
+    script = write_script(tmp / "isso-write.lua", query, payload, "text",
+                          {**headers, "Content-Type": "application/json"})
+    return server.base + query, script
+
+
+def parley_write_case(server: Server, tmp: Path, uri: str = WRITE_URI) -> tuple[str, Path]:
+    """URL and wrk script for new top-level comments on one Parley thread (created here, so
+    that the load's first requests do not race to create it)."""
+    headers = {"Origin": ORIGIN, "Referer": ORIGIN + uri}
+    payload = {"site": SITE, "uri": uri, "author_name": "Bench"}
+    r = http("POST", server.base + PARLEY_COMMENTS_PATH,
+             {**payload, "body": "The first comment of the write thread."},
+             {**headers, "X-Forwarded-For": next_address()})
+    if r.status != 201:
+        raise BenchError(f"Parley POST {PARLEY_COMMENTS_PATH} -> HTTP {r.status}: "
+                         f"{r.text()[:300]}")
+    name = f"parley-write-{uri.strip('/').replace('/', '-')}.lua"
+    script = write_script(tmp / name, PARLEY_COMMENTS_PATH, payload, "body",
+                          {**headers, "Content-Type": "application/json"})
+    return server.base + PARLEY_COMMENTS_PATH, script
+
+
+def count_in_log(logfile: Path, offset: int, needle: str) -> int:
+    """Occurrences of `needle` in `logfile` after byte `offset`."""
+    try:
+        with open(logfile, "rb") as f:
+            f.seek(offset)
+            return f.read().decode("utf-8", "replace").count(needle)
+    except OSError:
+        return 0
+
+
+def log_size(logfile: Path) -> int:
+    try:
+        return logfile.stat().st_size
+    except OSError:
+        return 0
+
+
+# --------------------------------------------------------------------------
+# nginx serving the same bytes from files: the ceiling
+# --------------------------------------------------------------------------
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+_NGINX_CONF = """\
+{user}worker_processes {workers};
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    types {{ }}
+    server {{
+        listen {host}:{port};
+        root {root};
+        gzip_static on;
+{locations}
+    }}
+}}
+"""
+
+
+def start_nginx(procs: Processes, tmp: Path, files: dict[str, Payload],
+                workers: int = 2) -> Server:
+    """nginx serving each payload's bytes, as Parley sent them, at /<name>, with Parley's
+    Content-Type, and Content-Encoding: gzip where Parley sent it compressed (gzip_static
+    serves <name>.gz)."""
+    if not Path(NGINX).exists():
+        raise BenchError(f"nginx not found ({NGINX}); apt-get install -y nginx-light")
+    home = tmp / "nginx"
+    root = home / "root"
+    root.mkdir(parents=True, exist_ok=True)
+    locations = []
+    for name, c in files.items():
+        (root / (f"{name}.gz" if c.served_gzip else name)).write_bytes(c.wire)
+        locations.append(f'        location = /{name} {{ default_type "{c.content_type}"; }}')
+    port = free_port()
+    # As root, nginx hands requests to workers running as "nobody", who cannot read the temp
+    # dir: run them as whoever runs the bench.
+    user = f"user {pwd.getpwuid(os.geteuid()).pw_name};\n" if os.geteuid() == 0 else ""
+    conf = home / "nginx.conf"
+    conf.write_text(_NGINX_CONF.format(user=user, workers=workers, tmp=home, host=HOST,
+                                       port=port, root=root, locations="\n".join(locations)))
+    logfile = tmp / "nginx.log"
+    proc = procs.start([NGINX, "-e", str(home / "nginx-error.log"), "-p", str(home),
+                        "-c", str(conf)], dict(os.environ), logfile, cwd=home)
+    server = Server("nginx", proc, logfile, f"http://{HOST}:{port}")
+    wait_ready(server, "/")
+    return server
+
+
+# --------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class Case:
     name: str
-    url: str
+    url: str = ""
+    script: Path | None = None  # a wrk Lua script: the case writes (POSTs) instead of reading
+    peer: Case | None = None  # what "x Isso" compares it with (the same kind of request)
+    bound: Case | None = None  # nginx serving the same bytes ("÷ nginx")
+    payload: Payload | None = None
     result: WrkResult | None = None
     error: str = ""
+    locked: int = 0  # "database is locked": in 5xx bodies or the server's log, whichever more
     background_cpu: float | None = None  # % of all CPUs used by others just before the run
     during_cpu: float | None = None  # ... and while wrk ran
+    cpu: dict[str, float] = field(default_factory=dict)  # while wrk ran: CpuSnapshot.split
 
     @property
     def interference(self) -> float | None:
         vals = [v for v in (self.background_cpu, self.during_cpu) if v is not None]
         return max(vals) if vals else None
 
+    def ratio(self, other: Case | None) -> float | None:
+        if self.result and other is not None and other.result and other.result.rps:
+            return self.result.rps / other.result.rps
+        return None
 
+
+LOCKED = "database is locked"
 BUSY_WARN = 15.0  # percent
 _CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -741,25 +972,57 @@ def _group_ticks(pgid: int) -> int:
     return total
 
 
+def _processes() -> dict[int, tuple[int, int, str]]:
+    """pid -> (process group, utime + stime in clock ticks, name) of every live process; the
+    name is the command line for PostgreSQL's processes (it says which database a backend
+    serves), else the command."""
+    out = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                head, rest = f.read().rsplit(")", 1)
+            name = head.split("(", 1)[1]
+            if name == "postgres":
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    name = f.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+        except (OSError, IndexError):
+            continue
+        fields = rest.split()  # after "(comm)": state ppid pgrp ... utime stime
+        out[int(entry)] = (int(fields[2]), int(fields[11]) + int(fields[12]), name)
+    return out
+
+
 @dataclass
 class CpuSnapshot:
     total: int
     idle: int
-    group: int
+    procs: dict[int, tuple[int, int, str]]
     children: float  # seconds of CPU used by our waited-for children (wrk)
 
     @classmethod
-    def take(cls, pgid: int) -> CpuSnapshot:
+    def take(cls) -> CpuSnapshot:
         total, idle = _cpu_times()
         ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return cls(total, idle, _group_ticks(pgid), ru.ru_utime + ru.ru_stime)
+        return cls(total, idle, _processes(), ru.ru_utime + ru.ru_stime)
 
-    def others_since(self, start: CpuSnapshot) -> float:
-        """% of all CPUs used by processes other than the server and wrk."""
+    def split(self, start: CpuSnapshot,
+              classify: Callable[[int, str], str | None]) -> dict[str, float]:
+        """% of all CPUs since `start`, by the class `classify(pgrp, name)` gives a process;
+        "wrk" (our waited-for children), "other" (unclassified) and "idle" besides. A process
+        that ended in between is lost (its time shows as "other")."""
         span = max(1, self.total - start.total)
-        busy = span - (self.idle - start.idle)
-        ours = (self.group - start.group) + (self.children - start.children) * _CLK_TCK
-        return max(0.0, 100.0 * (busy - ours) / span)
+        out = {"wrk": (self.children - start.children) * _CLK_TCK}
+        for pid, (pgrp, ticks, name) in self.procs.items():
+            kind = classify(pgrp, name)
+            if kind is not None:
+                before = start.procs.get(pid)
+                out[kind] = out.get(kind, 0.0) + ticks - (before[1] if before else 0)
+        idle = self.idle - start.idle
+        out["other"] = max(0.0, span - idle - sum(out.values()))
+        out["idle"] = idle
+        return {k: 100.0 * v / span for k, v in out.items()}
 
 
 def settle(pgid: int | None, max_wait: float = 15.0) -> float | None:
@@ -784,38 +1047,49 @@ def settle(pgid: int | None, max_wait: float = 15.0) -> float | None:
         return None
 
 
-def bench_cases(cases: list[Case], args: argparse.Namespace, server: Server) -> None:
-    """Check each URL once (it must answer 200), warm it up with a short wrk run, so every
-    worker process has its caches filled (Parley keeps rendered pages per process), then
-    load it with wrk."""
+def bench_cases(cases: list[Case], args: argparse.Namespace, server: Server,
+                classify: Callable[[int, str], str | None] | None = None) -> None:
+    """Check each read URL once (it must answer 200), warm each case up with a short wrk run,
+    so every worker process has its caches filled (Parley keeps rendered pages per process),
+    then load it with wrk. Where the CPU time went meanwhile: by `classify` (see
+    CpuSnapshot.split; by default "server", the server's process group, and the rest)."""
+    pgid = server.proc.pid  # the server leads its process group
+    if classify is None:
+        def classify(pgrp: int, _name: str) -> str | None:
+            return "server" if pgrp == pgid else None
     for c in cases:
         try:
-            warm(c)
+            if c.script is None:
+                warm(c)
             if args.warmup > 0:
-                run_wrk(c.url, args.warmup, args.connections, args.threads)
+                run_wrk(c.url, args.warmup, args.connections, args.threads, c.script)
         except (BenchError, OSError) as e:
             c.error = str(e).splitlines()[0]
             log(c.error)
             continue
-        c.background_cpu = settle(server.proc.pid)  # the server leads its process group
+        c.background_cpu = settle(pgid)
         log(f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s  {c.name}"
             + (f"  (background CPU {c.background_cpu:.0f}%)"
                if c.background_cpu is not None else ""))
         before: CpuSnapshot | None = None
         with contextlib.suppress(OSError, ValueError, IndexError):
-            before = CpuSnapshot.take(server.proc.pid)
+            before = CpuSnapshot.take()
+        offset = log_size(server.logfile)
         try:
-            c.result = run_wrk(c.url, args.duration, args.connections, args.threads)
+            c.result = run_wrk(c.url, args.duration, args.connections, args.threads, c.script)
         except BenchError as e:
             c.error = str(e).splitlines()[0]
             log(c.error)
             continue
         if before is not None:
             with contextlib.suppress(OSError, ValueError, IndexError):
-                c.during_cpu = CpuSnapshot.take(server.proc.pid).others_since(before)
+                c.cpu = CpuSnapshot.take().split(before, classify)
+                c.during_cpu = c.cpu["other"]
         r = c.result
+        c.locked = max(r.locked, count_in_log(server.logfile, offset, LOCKED))
         log(f"  {r.rps:,.1f} req/s  p50 {fmt_ms(r.p50_ms)}  p99 {fmt_ms(r.p99_ms)}  "
             f"({r.requests} requests"
+            + (f", answers {r.statuses}" if r.statuses else "")
             + (f"; other processes {c.during_cpu:.0f}% CPU meanwhile)"
                if c.during_cpu is not None else ")"))
 
@@ -840,36 +1114,91 @@ def fmt_ms(ms: float) -> str:
     return f"{ms:.1f} ms" if ms >= 10 else f"{ms:.2f} ms"
 
 
-def print_table(cases: list[Case], baseline: Case | None) -> None:
-    base_rps = baseline.result.rps if baseline and baseline.result else None
-    rows = [("case", "req/s", "p50", "p99", f"{TIMES} Isso")]
-    for c in cases:
-        if c.result is None:
-            rows.append((c.name, "—", "—", "—", f"FAILED: {c.error}"[:60]))
-            continue
-        r = c.result
-        ratio = f"{r.rps / base_rps:.1f}{TIMES}" if base_rps else "—"
-        note = ""
-        if r.non2xx or r.socket_errors:
-            note = f" (!{r.non2xx} non-2xx {r.socket_errors})"
-        rows.append((c.name, f"{r.rps:,.1f}", fmt_ms(r.p50_ms), fmt_ms(r.p99_ms), ratio + note))
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+def fmt_ratio(x: float | None) -> str:
+    if x is None:
+        return "—"
+    return f"{x:.2f}{TIMES}" if x < 10 else f"{x:,.0f}{TIMES}"
+
+
+def print_rows(rows: Sequence[Sequence[str]]) -> None:
+    """A Markdown table: the first row is the header; the first column left-aligned."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for i, row in enumerate(rows):
-        cells = [row[0].ljust(widths[0])] + [row[j].rjust(widths[j]) for j in range(1, 5)]
+        cells = [row[0].ljust(widths[0])] + [row[j].rjust(widths[j])
+                                             for j in range(1, len(row))]
         print("| " + " | ".join(cells) + " |")
         if i == 0:
             print("|" + "|".join("-" * (w + 1) + ":" if j else "-" * (w + 2)
                                  for j, w in enumerate(widths)) + "|")
 
 
-def print_payloads(payloads: list[Payload]) -> None:
-    print()
-    print("| payload | type | comments | raw bytes | gzip bytes | served gzipped |")
-    print("|---|---|---:|---:|---:|---|")
-    for p in payloads:
-        n = "?" if p.comments is None else str(p.comments)
-        served = "yes" if p.served_gzip else "no (gzip size computed locally)"
-        print(f"| {p.label} | {p.content_type} | {n} | {p.raw:,} | {p.gz:,} | {served} |")
+def errors_cell(c: Case) -> str:
+    """Non-2xx answers and socket errors; for writes, 5xx and "database is locked" too."""
+    r = c.result
+    if r is None:
+        return "—"
+    parts = [f"{r.non2xx} non-2xx"]
+    if c.script is not None:
+        parts.append(f"{sum(n for s, n in r.statuses.items() if s >= 500)} 5xx")
+        parts.append(f"{c.locked} locked")
+    if r.socket_errors:
+        parts.append(f"sockets: {r.socket_errors}")
+    return ", ".join(parts)
+
+
+def print_table(cases: list[Case]) -> None:
+    rows = [("case", "req/s", "p50", "p99", f"{TIMES} Isso", "÷ nginx", "bytes gzip (raw)",
+             "comments", "errors")]
+    for c in cases:
+        p = c.payload
+        size = "—" if p is None else f"{p.gz:,}" + ("" if p.served_gzip else "*") + f" ({p.raw:,})"
+        count = "—" if p is None or p.comments is None else str(p.comments)
+        if c.result is None:
+            rows.append((c.name, "—", "—", "—", "—", "—", size, count,
+                         f"FAILED: {c.error}"[:60]))
+            continue
+        r = c.result
+        rows.append((c.name, f"{r.rps:,.1f}", fmt_ms(r.p50_ms), fmt_ms(r.p99_ms),
+                     fmt_ratio(c.ratio(c.peer)), fmt_ratio(c.ratio(c.bound)), size, count,
+                     errors_cell(c)))
+    print_rows(rows)
+
+
+# The aims of issue 9, checked against the figures of the same run.
+AIM_READ_VS_ISSO = 100.0
+AIM_READ_VS_NGINX = 0.5
+AIM_P99_MS = 20.0
+AIM_WRITE_VS_ISSO = 1.0
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def print_aims(cases: list[Case]) -> None:
+    for c in cases:
+        if not c.name.startswith("Parley") or c.result is None:
+            continue
+        r, parts = c.result, []
+        vs_isso = c.ratio(c.peer)
+        if c.script is None:
+            if vs_isso is not None:
+                parts.append(f"{fmt_ratio(vs_isso)} Isso (aim ≥ {AIM_READ_VS_ISSO:.0f}{TIMES}) "
+                             + verdict(vs_isso >= AIM_READ_VS_ISSO))
+            vs_nginx = c.ratio(c.bound)
+            if vs_nginx is not None:
+                parts.append(f"{fmt_ratio(vs_nginx)} nginx (aim ≥ {AIM_READ_VS_NGINX}{TIMES}) "
+                             + verdict(vs_nginx >= AIM_READ_VS_NGINX))
+            parts.append(f"p99 {fmt_ms(r.p99_ms)} (aim < {AIM_P99_MS:.0f} ms) "
+                         + verdict(r.p99_ms < AIM_P99_MS))
+        else:
+            if vs_isso is not None:
+                parts.append(f"{fmt_ratio(vs_isso)} Isso (aim ≥ {AIM_WRITE_VS_ISSO:.0f}{TIMES}) "
+                             + verdict(vs_isso >= AIM_WRITE_VS_ISSO))
+            failed = r.non2xx + sum(n for s, n in r.statuses.items() if s >= 500)
+            parts.append(f"{c.locked} \"{LOCKED}\", {failed} failed (aim 0) "
+                         + verdict(c.locked == 0 and failed == 0))
+        print(f"- {c.name}: " + "; ".join(parts))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -886,6 +1215,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-10k", action="store_true", help="skip the 10,000-comment thread")
     ap.add_argument("--skip-parley", action="store_true", help="benchmark Isso only")
     ap.add_argument("--skip-isso", action="store_true", help="benchmark Parley only")
+    ap.add_argument("--skip-nginx", action="store_true", help="no nginx ceiling")
     ap.add_argument("--seed-10k-timeout", type=float, default=150.0,
                     help="give up seeding the 10k thread after this many seconds (150)")
     ap.add_argument("--keep-tmp", action="store_true", help="keep the temp dir (logs, dbs)")
@@ -911,41 +1241,43 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="parley-bench-"))
     procs = Processes()
-    cases: list[Case] = []
-    payloads: list[Payload] = []
-    baseline: Case | None = None
     notes: list[str] = []
+    isso_read = Case("Isso thread 200 (embed params: nested_limit=5)")
+    isso_all = Case("Isso thread 200 (all replies, no nested_limit)", peer=isso_read)
+    isso_write = Case("Isso comment write")
+    isso_read.peer, isso_write.peer = isso_read, isso_write
+    p_json = Case("Parley thread JSON 200", peer=isso_read)
+    p_frag = Case("Parley rendered fragment 200", peer=isso_read)
+    p_10k = Case(f"Parley 10k thread, first page (limit={PAGE_LIMIT})", peer=isso_read)
+    p_write = Case("Parley comment write", peer=isso_write)
+    p_reads = [p_json, p_frag] + ([] if args.skip_10k else [p_10k])
+    isso_cases = [] if args.skip_isso else [isso_read, isso_all, isso_write]
+    parley_cases = [] if args.skip_parley else [*p_reads, p_write]
+    nginx_cases: list[Case] = []
     try:
         thread200 = make_thread(N_200)
         log(f"thread {URI_200}: {describe_thread(thread200)}")
         q200 = urllib.parse.quote(URI_200, safe="")
 
-        # One server at a time: start, seed, load, stop, so neither competes with the other.
-        if not args.skip_isso:
-            baseline = Case("Isso thread 200 (embed params: nested_limit=5)", "")
-            isso_all = Case("Isso thread 200 (all replies, no nested_limit)", "")
-            cases += [baseline, isso_all]
+        # One server at a time: start, seed, load, stop, so none competes with another.
+        if isso_cases:
             try:
                 log("starting Isso (gunicorn, 2 sync workers)")
                 isso = start_isso(procs, tmp)
                 secs = seed_isso(isso, URI_200, thread200)
                 log(f"seeded Isso with {N_200} comments over HTTP in {secs:.1f}s")
-                baseline.url = f"{isso.base}/?uri={q200}&{ISSO_EMBED_QUERY}"
+                isso_read.url = f"{isso.base}/?uri={q200}&{ISSO_EMBED_QUERY}"
                 isso_all.url = f"{isso.base}/?uri={q200}&sort=oldest&offset=0"
-                payloads.append(inspect_payload("Isso thread (embed params)", baseline.url))
-                payloads.append(inspect_payload("Isso thread (all replies)", isso_all.url))
-                bench_cases([baseline, isso_all], args, isso)
+                for c in (isso_read, isso_all):
+                    c.payload = inspect_payload(c.name, c.url)
+                isso_write.url, isso_write.script = isso_write_case(isso, tmp)
+                bench_cases(isso_cases, args, isso)
             except BenchError as e:
-                fail_cases([baseline, isso_all], e, notes)
+                fail_cases(isso_cases, e, notes)
             finally:
                 procs.stop_all()
 
-        if not args.skip_parley:
-            p_json = Case("Parley thread JSON 200", "")
-            p_frag = Case("Parley rendered fragment 200", "")
-            p_10k = Case(f"Parley 10k thread, first page (limit={PAGE_LIMIT})", "")
-            p_cases = [p_json, p_frag] + ([] if args.skip_10k else [p_10k])
-            cases += p_cases
+        if parley_cases:
             try:
                 log("starting Parley (parley serve, 2 workers)")
                 parley = start_parley(procs, tmp / "parley-data", args.parley_bin, args.parley_env)
@@ -969,38 +1301,59 @@ def main(argv: list[str] | None = None) -> int:
                                      f"&uri={q10k}&limit={PAGE_LIMIT}")
                     except BenchError as e:
                         fail_cases([p_10k], e, notes)
-                for c, label in ((p_json, "Parley thread JSON"),
-                                 (p_frag, "Parley rendered fragment"),
-                                 (p_10k, f"Parley 10k first page (limit={PAGE_LIMIT})")):
-                    if c in p_cases and c.url and not c.error:
+                for c in p_reads:
+                    if c.url and not c.error:
                         try:
-                            payloads.append(inspect_payload(label, c.url))
+                            c.payload = inspect_payload(c.name, c.url)
                         except (BenchError, OSError) as e:
-                            notes.append(f"{label} payload: {e}")
-                bench_cases([c for c in p_cases if c.url and not c.error], args, parley)
+                            notes.append(f"{c.name} payload: {e}")
+                p_write.url, p_write.script = parley_write_case(parley, tmp)
+                bench_cases([c for c in parley_cases if c.url and not c.error], args, parley)
             except BenchError as e:
-                fail_cases([c for c in p_cases if not c.result], e, notes)
+                fail_cases([c for c in parley_cases if not c.result], e, notes)
             finally:
                 procs.stop_all()
 
+        # The ceiling: nginx sending the very bytes Parley answered, from files.
+        files = {f"p{i}": c.payload for i, c in enumerate(p_reads) if c.payload is not None}
+        if files and not args.skip_nginx:
+            for c in p_reads:
+                if c.payload is not None:
+                    c.bound = Case(f"nginx, the bytes of: {c.name}", payload=c.payload)
+                    c.bound.bound = c.bound
+                    nginx_cases.append(c.bound)
+            try:
+                log("starting nginx (2 worker processes)")
+                nginx = start_nginx(procs, tmp, files)
+                for i, c in enumerate(p_reads):
+                    if c.bound is not None:
+                        c.bound.url = f"{nginx.base}/p{i}"
+                bench_cases(nginx_cases, args, nginx)
+            except BenchError as e:
+                fail_cases(nginx_cases, e, notes)
+            finally:
+                procs.stop_all()
+
+        writes = [c for c in (isso_write, p_write) if c in isso_cases + parley_cases]
+        cases = [c for c in isso_cases + parley_cases + nginx_cases if c not in writes]
+        cases += writes
         print()
-        print(f"Thread read, loopback, wrk -t{args.threads} -c{args.connections} "
-              f"-d{args.duration}s --latency -H 'Accept-Encoding: gzip'; "
-              f"{os.cpu_count()} CPUs shared by wrk and the server; each server 2 workers, "
-              "run alone")
+        print(f"Thread read and comment write, loopback, wrk -t{args.threads} "
+              f"-c{args.connections} -d{args.duration}s --latency -H 'Accept-Encoding: gzip'; "
+              f"{os.cpu_count()} CPUs shared by wrk and the server; Isso, Parley and nginx "
+              "2 workers each, run one at a time")
         print()
-        print_table(cases, baseline)
-        by_name = {c.name: c for c in cases}
-        c200 = by_name.get("Parley thread JSON 200")
-        c10k = next((c for c in cases if c.name.startswith("Parley 10k")), None)
-        if c200 and c10k and c200.result and c10k.result:
-            print(f"\n10k first page vs 200 read: {c10k.result.rps / c200.result.rps:.2f}{TIMES} "
-                  f"req/s, p50 {c10k.result.p50_ms / c200.result.p50_ms:.2f}{TIMES} "
-                  f"({fmt_ms(c10k.result.p50_ms)} vs {fmt_ms(c200.result.p50_ms)})")
-        if payloads:
-            print_payloads(payloads)
-            print("\nIsso serves no Content-Encoding, so its on-the-wire size is the raw size; "
-                  "wrk sends Accept-Encoding: gzip to every case.")
+        print_table(cases)
+        print()
+        print(f"\"{TIMES} Isso\": reads against Isso's embed read, writes against Isso's write; "
+              "\"÷ nginx\": against nginx sending the same bytes from a file. "
+              "* = not served gzipped (Isso): its size gzip-compressed here, for comparison.")
+        print()
+        print_aims(cases)
+        if p_json.result and p_10k.result:
+            print(f"- 10k first page vs 200 read: {p_10k.ratio(p_json):.2f}{TIMES} req/s, p50 "
+                  f"{p_10k.result.p50_ms / p_json.result.p50_ms:.2f}{TIMES} "
+                  f"({fmt_ms(p_10k.result.p50_ms)} vs {fmt_ms(p_json.result.p50_ms)})")
         busy = [c for c in cases if c.interference is not None and c.interference > BUSY_WARN]
         if busy:
             print(f"\nWARNING: other processes used the CPUs before or during {len(busy)} "
