@@ -485,7 +485,9 @@ def start_isso(procs: Processes, tmp: Path, workers: int = 2) -> Server:
     return server
 
 
-def seed_isso(server: Server, uri: str, comments: list[SeedComment]) -> float:
+def seed_isso(server: Server, uri: str,
+              comments: list[SeedComment]) -> tuple[float, list[object]]:
+    """Seconds it took, and the new comments' ids."""
     url = f"{server.base}/new?uri={urllib.parse.quote(uri, safe='')}"
     headers = {"Origin": ORIGIN, "Referer": ORIGIN + uri}
 
@@ -505,8 +507,8 @@ def seed_isso(server: Server, uri: str, comments: list[SeedComment]) -> float:
     # POSTs to different gunicorn workers can be told each other's id, which
     # would attach replies to the wrong parents.
     t0 = time.monotonic()
-    seed_http(comments, post, threads=1, deadline=time.monotonic() + 300)
-    return time.monotonic() - t0
+    ids = seed_http(comments, post, threads=1, deadline=time.monotonic() + 300)
+    return time.monotonic() - t0, ids
 
 
 # --------------------------------------------------------------------------
@@ -571,8 +573,9 @@ def _find_comment_id(doc: object) -> object:
     raise BenchError(f"no comment id in Parley response: {str(doc)[:300]}")
 
 
-def seed_parley(server: Server, uri: str, comments: list[SeedComment],
-                deadline_s: float) -> float:
+def seed_parley(server: Server, uri: str, comments: list[SeedComment], deadline_s: float,
+                threads: int = SEED_THREADS) -> tuple[float, list[object]]:
+    """Seconds it took, and the new comments' ids."""
     url = server.base + PARLEY_COMMENTS_PATH
 
     def post(c: SeedComment, parent_id: object | None) -> object:
@@ -590,8 +593,8 @@ def seed_parley(server: Server, uri: str, comments: list[SeedComment],
         return _find_comment_id(r.json())
 
     t0 = time.monotonic()
-    seed_http(comments, post, deadline=time.monotonic() + deadline_s)
-    return time.monotonic() - t0
+    ids = seed_http(comments, post, threads, deadline=time.monotonic() + deadline_s)
+    return time.monotonic() - t0, ids
 
 
 # --------------------------------------------------------------------------
@@ -655,9 +658,9 @@ class WrkResult:
     requests: int
     non2xx: int = 0
     socket_errors: str = ""
-    # From the write script: answers by HTTP status, and 5xx bodies that say "locked".
+    # From the write script: answers by HTTP status, and 5xx bodies that mention a lock.
     statuses: dict[int, int] = field(default_factory=dict)
-    locked: int = 0
+    lock_errors: int = 0
     raw: str = field(default="", repr=False)
 
 
@@ -681,7 +684,7 @@ def parse_wrk(out: str) -> WrkResult:
     non2xx = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", out)
     sock = re.search(r"Socket errors:\s*(.*)", out)
     statuses = re.search(r"^bench-statuses:(.*)$", out, re.M)
-    locked = re.search(r"^bench-locked: (\d+)", out, re.M)
+    locked = re.search(r"^bench-lock-errors: (\d+)", out, re.M)
     return WrkResult(float(rps.group(1)), _ms(p50.group(1)), _ms(p99.group(1)),
                      int(reqs.group(1)), int(non2xx.group(1)) if non2xx else 0,
                      sock.group(1).strip() if sock else "",
@@ -716,13 +719,16 @@ def run_wrk(url: str, duration: int, connections: int, threads: int,
 WRITE_URI = "/bench/write/"
 _WRITE_RUNS = itertools.count(1)
 WRITE_BODIES = 256  # distinct bodies, 100-600 chars like the seeded ones
+WRITE_PARENTS = 10  # top-level comments the write thread starts with, each with a reply
 
 # Each request: a body from the pool plus four words numbered by the request, so no two
 # comments read the same (the duplicate rule files repeated text as spam), from an address
 # of its own (the flood rule); each run numbers from where the script's argument says (see
-# run_wrk). Counts answers by status and 5xx bodies that say "locked".
+# run_wrk). Half are new top-level comments, half replies to the thread's first comments
+# and to their replies (the `parents` list). Counts answers by status and 5xx bodies that
+# mention a lock.
 _WRITE_LUA = r"""
-statuses, locked = {}, 0
+statuses, lock_errors = {}, 0
 local threads, n, first = {}, 0, 0
 
 function init(args)
@@ -752,13 +758,14 @@ function request()
                                        math.floor(k / 65536) % 256, math.floor(k / 256) % 256,
                                        k % 256)
   local body = bodies[(n + id * 97) % #bodies + 1]
-  return wrk.format("POST", path, h, prefix .. body .. " " .. tag(k) .. suffix)
+  local parent = parents[(n * 7 + id) % #parents + 1]
+  return wrk.format("POST", path, h, prefix .. body .. " " .. tag(k) .. middle .. parent .. suffix)
 end
 
 function response(status, hdrs, body)
   statuses[status] = (statuses[status] or 0) + 1
-  if status >= 500 and body and string.find(body, "locked", 1, true) then
-    locked = locked + 1
+  if status >= 500 and body and string.find(body, "lock", 1, true) then
+    lock_errors = lock_errors + 1
   end
 end
 
@@ -766,11 +773,11 @@ function done(summary, latency, requests)
   local all, lk, parts = {}, 0, {}
   for _, t in ipairs(threads) do
     for status, count in pairs(t:get("statuses")) do all[status] = (all[status] or 0) + count end
-    lk = lk + t:get("locked")
+    lk = lk + t:get("lock_errors")
   end
   for status, count in pairs(all) do parts[#parts + 1] = status .. "=" .. count end
   io.write("bench-statuses: " .. table.concat(parts, " ") .. "\n")
-  io.write("bench-locked: " .. lk .. "\n")
+  io.write("bench-lock-errors: " .. lk .. "\n")
 end
 """
 
@@ -780,57 +787,60 @@ def _lua_string(s: str) -> str:
 
 
 def write_script(path: Path, url_path: str, payload: Mapping[str, object], body_key: str,
-                 headers: dict[str, str]) -> Path:
-    """A wrk script that POSTs `payload` as JSON to `url_path`, with a fresh `body_key`."""
-    marker = "@@BODY@@"
-    prefix, suffix = json.dumps({**payload, body_key: marker}).split(json.dumps(marker))
+                 parents: list[object], headers: dict[str, str]) -> Path:
+    """A wrk script that POSTs `payload` as JSON to `url_path`, with a fresh `body_key`, and
+    "parent" null for every other request, else one of `parents` in turn."""
+    marks = {body_key: "@@BODY@@", "parent": "@@PARENT@@"}
+    prefix, rest = json.dumps({**payload, **marks}).split(json.dumps(marks[body_key]))
+    middle, suffix = rest.split(json.dumps(marks["parent"]))
     rng = random.Random(SEED)
     # Each pool entry is the opening of a JSON string (the body, escaped): the script appends
     # the numbering words and the closing quote.
     bodies = [json.dumps(make_body(rng))[:-1] for _ in range(WRITE_BODIES)]
     words = sorted({w.strip("*`") for w in WORDS if w.isalpha()})
+    choices = ["null"] * len(parents) + [json.dumps(p) for p in parents]
     head = [
         f"path = {_lua_string(url_path)}",
         f"prefix = {_lua_string(prefix)}",
-        f"suffix = {_lua_string(chr(34) + suffix)}",
+        f"middle = {_lua_string(chr(34) + middle)}",
+        f"suffix = {_lua_string(suffix)}",
         "headers = {" + ", ".join(f"[{_lua_string(k)}] = {_lua_string(v)}"
                                  for k, v in headers.items()) + "}",
         "bodies = {" + ",\n".join(_lua_string(b) for b in bodies) + "}",
         "words = {" + ", ".join(_lua_string(w) for w in words) + "}",
+        "parents = {" + ", ".join(_lua_string(c) for c in choices) + "}",
     ]
     path.write_text("\n".join(head) + "\n" + _WRITE_LUA)
     return path
 
 
+def write_thread() -> list[SeedComment]:
+    """What the write load's thread starts with: comments to reply to, two levels deep."""
+    rng = random.Random(SEED + 1)
+    top = [SeedComment(i, None, 0, "Bench", None, make_body(rng)) for i in range(WRITE_PARENTS)]
+    return top + [SeedComment(WRITE_PARENTS + i, i, 1, "Bench", None, make_body(rng))
+                  for i in range(WRITE_PARENTS)]
+
+
 def isso_write_case(server: Server, tmp: Path) -> tuple[str, Path]:
-    """URL and wrk script for new top-level comments on one Isso thread (created here)."""
+    """URL and wrk script for new comments on one Isso thread (created here)."""
+    _secs, ids = seed_isso(server, WRITE_URI, write_thread())
     query = f"/new?uri={urllib.parse.quote(WRITE_URI, safe='')}"
-    headers = {"Origin": ORIGIN, "Referer": ORIGIN + WRITE_URI}
-    first = {"text": "The first comment of the write thread.", "author": "Bench",
-             "email": None, "website": None, "parent": None, "title": "Bench writes"}
-    r = http("POST", server.base + query, first, headers)
-    if r.status not in (201, 202):
-        raise BenchError(f"Isso POST {query} -> HTTP {r.status}: {r.text()[:300]}")
-    payload = {k: v for k, v in first.items() if k != "title"}
-    script = write_script(tmp / "isso-write.lua", query, payload, "text",
-                          {**headers, "Content-Type": "application/json"})
+    headers = {"Origin": ORIGIN, "Referer": ORIGIN + WRITE_URI,
+               "Content-Type": "application/json"}
+    payload = {"author": "Bench", "email": None, "website": None}
+    script = write_script(tmp / "isso-write.lua", query, payload, "text", ids, headers)
     return server.base + query, script
 
 
 def parley_write_case(server: Server, tmp: Path, uri: str = WRITE_URI) -> tuple[str, Path]:
-    """URL and wrk script for new top-level comments on one Parley thread (created here, so
-    that the load's first requests do not race to create it)."""
-    headers = {"Origin": ORIGIN, "Referer": ORIGIN + uri}
+    """URL and wrk script for new comments on one Parley thread (created here, one comment
+    at a time)."""
+    _secs, ids = seed_parley(server, uri, write_thread(), deadline_s=60, threads=1)
+    headers = {"Origin": ORIGIN, "Referer": ORIGIN + uri, "Content-Type": "application/json"}
     payload = {"site": SITE, "uri": uri, "author_name": "Bench"}
-    r = http("POST", server.base + PARLEY_COMMENTS_PATH,
-             {**payload, "body": "The first comment of the write thread."},
-             {**headers, "X-Forwarded-For": next_address()})
-    if r.status != 201:
-        raise BenchError(f"Parley POST {PARLEY_COMMENTS_PATH} -> HTTP {r.status}: "
-                         f"{r.text()[:300]}")
     name = f"parley-write-{uri.strip('/').replace('/', '-')}.lua"
-    script = write_script(tmp / name, PARLEY_COMMENTS_PATH, payload, "body",
-                          {**headers, "Content-Type": "application/json"})
+    script = write_script(tmp / name, PARLEY_COMMENTS_PATH, payload, "body", ids, headers)
     return server.base + PARLEY_COMMENTS_PATH, script
 
 
@@ -928,7 +938,8 @@ class Case:
     payload: Payload | None = None
     result: WrkResult | None = None
     error: str = ""
-    locked: int = 0  # "database is locked": in 5xx bodies or the server's log, whichever more
+    # "database is locked", "deadlock detected": in 5xx bodies or the server's log (more of)
+    lock_errors: int = 0
     background_cpu: float | None = None  # % of all CPUs used by others just before the run
     during_cpu: float | None = None  # ... and while wrk ran
     cpu: dict[str, float] = field(default_factory=dict)  # while wrk ran: CpuSnapshot.split
@@ -944,7 +955,7 @@ class Case:
         return None
 
 
-LOCKED = "database is locked"
+LOCK_ERRORS = ("database is locked", "deadlock detected")
 BUSY_WARN = 15.0  # percent
 _CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -1086,7 +1097,8 @@ def bench_cases(cases: list[Case], args: argparse.Namespace, server: Server,
                 c.cpu = CpuSnapshot.take().split(before, classify)
                 c.during_cpu = c.cpu["other"]
         r = c.result
-        c.locked = max(r.locked, count_in_log(server.logfile, offset, LOCKED))
+        c.lock_errors = max(r.lock_errors, sum(count_in_log(server.logfile, offset, needle)
+                                               for needle in LOCK_ERRORS))
         log(f"  {r.rps:,.1f} req/s  p50 {fmt_ms(r.p50_ms)}  p99 {fmt_ms(r.p99_ms)}  "
             f"({r.requests} requests"
             + (f", answers {r.statuses}" if r.statuses else "")
@@ -1133,14 +1145,14 @@ def print_rows(rows: Sequence[Sequence[str]]) -> None:
 
 
 def errors_cell(c: Case) -> str:
-    """Non-2xx answers and socket errors; for writes, 5xx and "database is locked" too."""
+    """Non-2xx answers and socket errors; for writes, 5xx and lock errors too."""
     r = c.result
     if r is None:
         return "—"
     parts = [f"{r.non2xx} non-2xx"]
     if c.script is not None:
         parts.append(f"{sum(n for s, n in r.statuses.items() if s >= 500)} 5xx")
-        parts.append(f"{c.locked} locked")
+        parts.append(f"{c.lock_errors} lock errors")
     if r.socket_errors:
         parts.append(f"sockets: {r.socket_errors}")
     return ", ".join(parts)
@@ -1196,8 +1208,9 @@ def print_aims(cases: list[Case]) -> None:
                 parts.append(f"{fmt_ratio(vs_isso)} Isso (aim ≥ {AIM_WRITE_VS_ISSO:.0f}{TIMES}) "
                              + verdict(vs_isso >= AIM_WRITE_VS_ISSO))
             failed = r.non2xx + sum(n for s, n in r.statuses.items() if s >= 500)
-            parts.append(f"{c.locked} \"{LOCKED}\", {failed} failed (aim 0) "
-                         + verdict(c.locked == 0 and failed == 0))
+            parts.append(f"{c.lock_errors} lock errors (" + " / ".join(LOCK_ERRORS)
+                         + f"), {failed} failed (aim 0) "
+                         + verdict(c.lock_errors == 0 and failed == 0))
         print(f"- {c.name}: " + "; ".join(parts))
 
 
@@ -1264,7 +1277,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 log("starting Isso (gunicorn, 2 sync workers)")
                 isso = start_isso(procs, tmp)
-                secs = seed_isso(isso, URI_200, thread200)
+                secs, _ids = seed_isso(isso, URI_200, thread200)
                 log(f"seeded Isso with {N_200} comments over HTTP in {secs:.1f}s")
                 isso_read.url = f"{isso.base}/?uri={q200}&{ISSO_EMBED_QUERY}"
                 isso_all.url = f"{isso.base}/?uri={q200}&sort=oldest&offset=0"
@@ -1281,7 +1294,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 log("starting Parley (parley serve, 2 workers)")
                 parley = start_parley(procs, tmp / "parley-data", args.parley_bin, args.parley_env)
-                secs = seed_parley(parley, URI_200, thread200, deadline_s=120)
+                secs, _ids = seed_parley(parley, URI_200, thread200, deadline_s=120)
                 log(f"seeded Parley with {N_200} comments over HTTP in {secs:.1f}s "
                     f"({N_200 / secs:.0f}/s, {SEED_THREADS} threads)")
                 p_json.url = (f"{parley.base}{PARLEY_THREAD_PATH}?site={SITE}&uri={q200}"
@@ -1292,7 +1305,7 @@ def main(argv: list[str] | None = None) -> int:
                     thread10k = make_thread(N_10K)
                     log(f"thread {URI_10K}: {describe_thread(thread10k)}")
                     try:
-                        secs = seed_parley(parley, URI_10K, thread10k,
+                        secs, _ids = seed_parley(parley, URI_10K, thread10k,
                                            deadline_s=args.seed_10k_timeout)
                         log(f"seeded Parley with {N_10K} comments over HTTP in {secs:.1f}s "
                             f"({N_10K / secs:.0f}/s, {SEED_THREADS} threads)")
