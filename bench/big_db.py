@@ -506,8 +506,9 @@ def database_size(db: str) -> int:
 
 # Run in a Django process of the app: Parley's own read, no cache. "db": load_page +
 # thread_json + orjson, per probe ("first": each probe's first read in this process, when
-# argv[5] says so); "http": the thread's generation replaced as a write does, then a GET of
-# the server at argv[2] (on the same Redis), timed.
+# argv[5] says so); "http": the thread's generation replaced as a write does, then (after
+# 30 ms: a server process re-reads a thread's generation at most every 20 ms, see
+# comments/hotpath.py) a GET of the server at argv[2] (on the same Redis), timed.
 _TIMER = r"""
 import json, sys, time, urllib.request
 import django
@@ -531,6 +532,7 @@ if sys.argv[2]:
     for r in range(rounds):
         for uri in uris:
             reads.invalidate(site, uri)
+            time.sleep(0.03)
             url = f"{sys.argv[2]}?site={site}&uri={uri}&limit=100"
             req = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
             t0 = time.perf_counter()
