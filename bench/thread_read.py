@@ -879,6 +879,7 @@ http {{
     sendfile on;
     tcp_nopush on;
     keepalive_requests 1000000;
+    open_file_cache max=64 valid=60s;
     client_body_temp_path {tmp}/body;
     proxy_temp_path {tmp}/proxy;
     fastcgi_temp_path {tmp}/fastcgi;
@@ -1110,6 +1111,17 @@ def bench_cases(cases: list[Case], args: argparse.Namespace, server: Server,
                if c.during_cpu is not None else ")"))
 
 
+def bound_cases(cases: list[Case]) -> list[Case]:
+    """An nginx case for each case with a payload (its `bound`), serving the same bytes."""
+    out = []
+    for c in cases:
+        if c.payload is not None:
+            c.bound = Case(f"nginx, the bytes of: {c.name}", payload=c.payload)
+            c.bound.bound = c.bound
+            out.append(c.bound)
+    return out
+
+
 def fail_cases(cases: list[Case], error: BenchError, notes: list[str]) -> None:
     first = str(error).splitlines()[0]
     log(f"FAILED: {error}")
@@ -1325,40 +1337,41 @@ def main(argv: list[str] | None = None) -> int:
                         except (BenchError, OSError) as e:
                             notes.append(f"{c.name} payload: {e}")
                 p_write.url, p_write.script = parley_write_case(parley, tmp)
-                bench_cases([c for c in parley_cases if c.url and not c.error], args, parley)
+                # The ceiling: nginx sending the very bytes Parley answered, from files. It
+                # idles while Parley is loaded and the other way round; each Parley read is
+                # followed at once by nginx's, so a busy spell of the machine falls on both.
+                nginx = None
+                if not args.skip_nginx:
+                    nginx_cases += bound_cases(p_reads)
+                    try:
+                        log("starting nginx (2 worker processes)")
+                        nginx = start_nginx(procs, tmp, {f"p{i}": c.payload for i, c in
+                                                         enumerate(nginx_cases) if c.payload})
+                        for i, c in enumerate(nginx_cases):
+                            c.url = f"{nginx.base}/p{i}"
+                    except BenchError as e:
+                        fail_cases(nginx_cases, e, notes)
+                for c in parley_cases:
+                    if c.url and not c.error:
+                        bench_cases([c], args, parley)
+                    if nginx is not None and c.bound is not None:
+                        bench_cases([c.bound], args, nginx)
             except BenchError as e:
-                fail_cases([c for c in parley_cases if not c.result], e, notes)
-            finally:
-                procs.stop_all()
-
-        # The ceiling: nginx sending the very bytes Parley answered, from files.
-        files = {f"p{i}": c.payload for i, c in enumerate(p_reads) if c.payload is not None}
-        if files and not args.skip_nginx:
-            for c in p_reads:
-                if c.payload is not None:
-                    c.bound = Case(f"nginx, the bytes of: {c.name}", payload=c.payload)
-                    c.bound.bound = c.bound
-                    nginx_cases.append(c.bound)
-            try:
-                log("starting nginx (2 worker processes)")
-                nginx = start_nginx(procs, tmp, files)
-                for i, c in enumerate(p_reads):
-                    if c.bound is not None:
-                        c.bound.url = f"{nginx.base}/p{i}"
-                bench_cases(nginx_cases, args, nginx)
-            except BenchError as e:
-                fail_cases(nginx_cases, e, notes)
+                fail_cases([c for c in parley_cases + nginx_cases if not c.result], e, notes)
             finally:
                 procs.stop_all()
 
         writes = [c for c in (isso_write, p_write) if c in isso_cases + parley_cases]
-        cases = [c for c in isso_cases + parley_cases + nginx_cases if c not in writes]
+        cases = [c for c in isso_cases if c not in writes]
+        for c in parley_cases:  # each read with its ceiling beside it
+            if c not in writes:
+                cases += [c] if c.bound is None else [c, c.bound]
         cases += writes
         print()
         print(f"Thread read and comment write, loopback, wrk -t{args.threads} "
               f"-c{args.connections} -d{args.duration}s --latency -H 'Accept-Encoding: gzip'; "
               f"{os.cpu_count()} CPUs shared by wrk and the server; Isso, Parley and nginx "
-              "2 workers each, run one at a time")
+              "2 workers each, loaded one at a time")
         print()
         print_table(cases)
         print()
