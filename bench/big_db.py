@@ -161,7 +161,7 @@ def random_shape(rng: random.Random, size: int, pools: Pools) -> Shape:
 
 def probe_shape(k: int, pools: Pools) -> Shape:
     """The 200-comment thread thread_read.py seeds (seed SEED + k), all published, with
-    votes; its bodies are at the end of the pool (Pools.probe_bodies)."""
+    votes; its bodies follow the pool's others (Pools.probe_first)."""
     rng = random.Random(SEED + 1000 + k)
     seeded = make_thread(N_200, SEED + k)
     first = pools.probe_first[k]

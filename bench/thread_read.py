@@ -64,6 +64,7 @@ N_10K = 10_000
 TOP_LEVEL_SHARE = 0.25  # ~50 of 200 comments are top-level
 MAX_DEPTH = 3  # 0 = top-level, so threads are at most 4 levels deep
 SEED = 42
+SEED_10K = 10_042
 SEED_THREADS = 4
 PAGE_LIMIT = 50
 
@@ -879,7 +880,7 @@ http {{
     sendfile on;
     tcp_nopush on;
     keepalive_requests 1000000;
-    open_file_cache max=64 valid=60s;
+    open_file_cache max=64 inactive=60s;
     client_body_temp_path {tmp}/body;
     proxy_temp_path {tmp}/proxy;
     fastcgi_temp_path {tmp}/fastcgi;
@@ -1318,7 +1319,9 @@ def main(argv: list[str] | None = None) -> int:
                 p_frag.url = (f"{parley.base}{PARLEY_FRAGMENT_PATH}?site={SITE}&uri={q200}"
                               f"&{PARLEY_FULL_FRAGMENT_QUERY}")
                 if not args.skip_10k:
-                    thread10k = make_thread(N_10K)
+                    # A seed of its own: from the 200-thread's, some bodies come out the same,
+                    # and the duplicate rule files a text its author posted before as spam.
+                    thread10k = make_thread(N_10K, SEED_10K)
                     log(f"thread {URI_10K}: {describe_thread(thread10k)}")
                     try:
                         secs, _ids = seed_parley(parley, URI_10K, thread10k,
