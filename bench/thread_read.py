@@ -1267,8 +1267,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-parley", action="store_true", help="benchmark Isso only")
     ap.add_argument("--skip-isso", action="store_true", help="benchmark Parley only")
     ap.add_argument("--skip-nginx", action="store_true", help="no nginx ceiling")
-    ap.add_argument("--seed-10k-timeout", type=float, default=150.0,
-                    help="give up seeding the 10k thread after this many seconds (150)")
+    ap.add_argument("--seed-10k-timeout", type=float, default=400.0,
+                    help="give up seeding the 10k thread after this many seconds (400)")
     ap.add_argument("--keep-tmp", action="store_true", help="keep the temp dir (logs, dbs)")
     ap.add_argument("--max-runtime", type=int, default=900,
                     help="abort (and clean up) after this many seconds (900)")
