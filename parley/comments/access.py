@@ -54,7 +54,10 @@ def access_comment(
     """A comment the actor may act on: visible, and (when given) in `thread`."""
     comments: QuerySet[Comment] = Comment.objects.select_related("thread__site")
     if lock:
-        comments = comments.select_for_update(of=("self",))  # not the joined thread and site
+        # Only the comment, not the joined thread and site; NO KEY, so that a reply being
+        # inserted meanwhile (whose foreign keys take KEY SHARE on it) does not wait on it
+        # and deadlock against this transaction on PostgreSQL.
+        comments = comments.select_for_update(of=("self",), no_key=True)
     try:
         comment = comments.get(pk=comment_id)
     except Comment.DoesNotExist:

@@ -243,7 +243,7 @@ def _shift_visibility(comment: Comment, delta: int) -> None:
     starts or stops showing as a placeholder, which its own parent counts in turn."""
     parent_id = comment.parent_id
     while parent_id is not None:
-        parent = Comment.objects.select_for_update(of=("self",)).get(pk=parent_id)
+        parent = Comment.objects.select_for_update(of=("self",), no_key=True).get(pk=parent_id)
         Comment.objects.filter(pk=parent.pk).update(reply_count=F("reply_count") + delta)
         turns_over = parent.reply_count == (0 if delta > 0 else 1)
         if parent.status == Comment.Status.PUBLISHED or not turns_over:

@@ -94,7 +94,7 @@ def can_moderate(user: User, site: Site | None) -> bool:
 def access_moderated_comment(user: User, comment_id: int, *, lock: bool = False) -> Comment:
     comments: QuerySet[Comment] = Comment.objects.select_related("thread__site")
     if lock:
-        comments = comments.select_for_update(of=("self",))
+        comments = comments.select_for_update(of=("self",), no_key=True)
     comment = comments.filter(pk=comment_id).first()
     if comment is None:
         raise NotFound(_("That comment does not exist."))

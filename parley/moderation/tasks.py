@@ -32,7 +32,7 @@ def score_comment(comment_id: int) -> None:
         # joined row) deadlocked on PostgreSQL with a reply to it, which locks the comment
         # and then counts itself in the thread.
         comment = (
-            Comment.objects.select_for_update(of=("self",))
+            Comment.objects.select_for_update(of=("self",), no_key=True)
             .select_related("thread__site")
             .get(pk=comment_id)
         )
