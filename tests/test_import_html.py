@@ -22,6 +22,13 @@ def test_isso_markdown_keeps_its_inline_html_safely() -> None:
     assert GONE in html
 
 
+def test_imported_html_keeps_attributes_on_links_only() -> None:
+    # nh3 allows `title` and `lang` on every tag unless told otherwise: a tooltip anywhere.
+    html = markdown('<p title="Hi" lang="ar">x <a href="https://x.org" title="t" lang="de">y</a>')
+    assert html == '<p>x <a href="https://x.org" title="t" rel="nofollow ugc noopener">y</a></p>'
+    assert clean('<p title="Click">x <b title="b">y</b></p>') == "<p>x <b>y</b></p>"
+
+
 def test_a_wordpress_post_becomes_readable_markdown() -> None:
     body = as_markdown(
         '[caption id="c1"]<img src="https://x.org/mill.jpg" alt="The mill"> At dusk.[/caption]'

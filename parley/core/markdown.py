@@ -13,6 +13,8 @@ ALLOWED_TAGS = {
     "p", "br", "em", "strong", "del", "a", "blockquote", "code", "pre",
     "ul", "ol", "li", "hr",
 }  # fmt: skip
+# Per tag. "*" must be given, empty: nh3 otherwise allows `lang` and `title` on every tag.
+ALLOWED_ATTRIBUTES: dict[str, set[str]] = {"a": {"href", "title"}, "*": set()}
 LINK_REL = "nofollow ugc noopener"
 
 
@@ -47,7 +49,7 @@ def _sanitise(html: str) -> str:
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
-        attributes={"a": {"href", "title"}},
+        attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel=LINK_REL,
     )

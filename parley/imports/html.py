@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import nh3
 
-from parley.core.markdown import ALLOWED_TAGS, LINK_REL, reader_markdown
+from parley.core.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, LINK_REL, reader_markdown
 
 GONE_CLASS = "parley-gone"
 GONE_TITLE = "The host of this file no longer serves it"
@@ -76,7 +76,7 @@ def sanitise(rendered: str) -> str:
     return nh3.clean(
         rendered,
         tags=TAGS,
-        attributes={"a": {"href", "title"}},
+        attributes=ALLOWED_ATTRIBUTES,
         allowed_classes={"a": {GONE_CLASS}},
         url_schemes={"http", "https", "mailto"},
         link_rel=LINK_REL,
