@@ -118,6 +118,22 @@ def test_error_pages_and_static_files_carry_them_too():
     check_headers("preflight", preflight)
 
 
+def test_a_304_leaves_the_cached_answers_policy_as_it_was():
+    client = Client()
+    newsroom()
+    fragment = client.get("/fragments/thread", {"site": "news", "uri": "/articles/river/"})
+
+    again = client.get(
+        "/fragments/thread",
+        {"site": "news", "uri": "/articles/river/"},
+        HTTP_IF_NONE_MATCH=fragment["ETag"],
+    )
+
+    assert again.status_code == 304
+    assert "Content-Security-Policy" not in again
+    assert again["X-Content-Type-Options"] == "nosniff"
+
+
 def test_the_support_page_may_send_its_form_on_to_stripes_checkout(settings):
     newsroom()
     settings.STRIPE_API_BASE = ""

@@ -6,11 +6,8 @@ gets a policy that lets nothing run or load, should a browser ever open it as a 
 """
 
 from collections.abc import Callable
-from functools import cache
 
 from django.conf import settings
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
 CSP_HEADER = "Content-Security-Policy"
@@ -30,27 +27,10 @@ def allow_in_policy(response: HttpResponse, directive: str, *sources: str) -> No
 
 
 def page_policy(extra: dict[str, list[str]] | None = None) -> str:
-    if not extra:
-        return _page_policy()
     directives = {name: list(sources) for name, sources in settings.PARLEY_CSP.items()}
-    for name, sources in extra.items():
+    for name, sources in (extra or {}).items():
         directives.setdefault(name, []).extend(s for s in sources if s not in directives[name])
-    return _serialise(directives)
-
-
-@cache
-def _page_policy() -> str:
-    return _serialise(settings.PARLEY_CSP)
-
-
-def _serialise(directives: dict[str, list[str]]) -> str:
     return "; ".join(" ".join([name, *sources]) for name, sources in directives.items())
-
-
-@receiver(setting_changed)
-def _forget_policy(setting: str, **kwargs: object) -> None:
-    if setting == "PARLEY_CSP":
-        _page_policy.cache_clear()
 
 
 class SecurityHeadersMiddleware:

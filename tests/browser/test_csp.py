@@ -62,6 +62,7 @@ def test_readers_donors_and_moderators_meet_no_blocked_script_style_or_form(
     expect(thread.get_by_role("heading", name="2 comments")).to_be_visible()
     thread.get_by_role("tab", name="Oldest").click()
     expect(thread.get_by_role("tab", name="Oldest")).to_have_attribute("aria-selected", "true")
+    expect(thread.locator("[aria-busy=true]")).to_have_count(0)  # the sorted page is in
     first = thread.locator(".parley-comment").first
     first.get_by_role("button", name="Vote up").first.click()
     expect(first.locator(".parley-score").first).to_have_text("+1")
@@ -123,5 +124,8 @@ def test_readers_donors_and_moderators_meet_no_blocked_script_style_or_form(
     expect(page.get_by_text("/api/v1/threads").first).to_be_visible()
     page.goto("/no/such/page/")
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    # A picture opened on its own, under the closed policy of everything but pages.
+    page.goto("/static/parley/favicon.svg")
+    expect(page.locator("svg")).to_be_visible()
 
     assert violations == []
