@@ -104,6 +104,10 @@ def test_readers_donors_and_moderators_meet_no_blocked_script_style_or_form(
     page.goto("/admin/parley_sites/site/")
     page.get_by_role("link", name="news").click()
     expect(page.get_by_text("Available moderators")).to_be_visible()  # its script's widget
+    page.goto("/admin/funding/campaign/add/")
+    page.get_by_label("Title").press_sequentially("Winter drive")
+    expect(page.get_by_label("Slug")).to_have_value("winter-drive")  # the admin's scripts
+    expect(page.get_by_role("link", name="Today").first).to_be_visible()
     page.goto("/admin/accounts/personaldata/")
     page.get_by_label("E-mail address").fill(READER_EMAIL)
     page.get_by_role("button", name="Erase…").click()
