@@ -1,6 +1,7 @@
 import json
 import time
 from collections.abc import Iterator
+from http.cookies import SimpleCookie
 from types import SimpleNamespace
 from typing import Any
 
@@ -35,11 +36,25 @@ def pytest_report_header() -> str:
     return f"database: {connection.vendor}"
 
 
+OWN_ORIGIN = "http://127.0.0.1"
+
+
 class ApiClient(Client):
-    """A reader's browser talking JSON to /api/v1/, from Parley's own origin."""
+    """A reader's browser talking JSON to /api/v1/, from Parley's own origin; or, given
+    another page's Origin, the widget there, whose requests carry no cookie of Parley's and
+    keep none (it fetches with `credentials: "omit"`)."""
 
     def __init__(self, **defaults: Any) -> None:
         super().__init__(HTTP_HOST="127.0.0.1", **defaults)
+
+    def request(self, **request: Any) -> Any:
+        if request.get("HTTP_ORIGIN", OWN_ORIGIN) == OWN_ORIGIN:
+            return super().request(**request)
+        kept, self.cookies = self.cookies, SimpleCookie()
+        try:
+            return super().request(**request)
+        finally:
+            self.cookies = kept
 
     def post_json(self, path: str, data: Any, **extra: Any) -> Any:
         return self.post(

@@ -25,7 +25,8 @@ pytestmark = pytest.mark.django_db
 
 WIDGET = "https://blog.example"
 STORY = f"{WIDGET}/2026/story/"
-OWN_PAGE = "http://127.0.0.1/articles/river/"
+OWN = "http://127.0.0.1"
+OWN_PAGE = f"{OWN}/articles/river/"
 
 
 @pytest.fixture(autouse=True)
@@ -86,9 +87,11 @@ def me(client, session="", **extra):
     return client.get("/api/v1/auth/me", **headers, **extra).json()["account"]
 
 
-def post(client, body="Hello", session="", **fields):
+def post(client, body="Hello", session="", origin=WIDGET, **fields):
+    """From the widget on the publisher's page, or (`origin=OWN`) on Parley's own page, where
+    the browser sends Parley's cookies."""
     data = {"site": "news", "uri": "/2026/story/", "body": body, "author_name": "Ann", **fields}
-    headers = from_widget(**({"HTTP_X_PARLEY_SESSION": session} if session else {}))
+    headers = {"HTTP_ORIGIN": origin, **({"HTTP_X_PARLEY_SESSION": session} if session else {})}
     response = client.post_json("/comments", data, **headers)
     assert response.status_code == 201, response.content
     return response.json()
@@ -434,7 +437,7 @@ def test_a_reader_claims_the_comments_they_posted_as_a_guest(browser, other_read
 
 
 def test_a_reader_downloads_their_data(browser, other_reader, site):
-    comment = post(browser, "My view", author_email="ann@example.org")
+    comment = post(browser, "My view", author_email="ann@example.org", origin=OWN)
     theirs = post(other_reader, "Other view")
     browser.post_json(f"/comments/{theirs['comment']['id']}/vote", {"value": 1})
     Subscription.objects.create(
@@ -498,7 +501,7 @@ def test_deleting_the_account_can_keep_the_comments_as_a_deleted_user(browser, s
 
 
 def test_deleting_the_account_can_remove_the_comments(browser):
-    post(browser, "Take this back")
+    post(browser, "Take this back", origin=OWN)
 
     delete_account(browser, "remove")
 
@@ -512,7 +515,7 @@ def test_a_sites_policy_decides_over_the_readers_choice(browser, site):
     Policy.objects.update_or_create(site=other, defaults={"use_scorer": False})
     site.account_deletion = Site.AccountDeletion.REMOVE
     site.save()
-    post(browser, "Here")
+    post(browser, "Here", origin=OWN)
     browser.post_json(
         "/comments",
         {"site": "other", "uri": "/elsewhere/", "body": "There", "author_name": "Ann"},
@@ -528,7 +531,7 @@ def test_a_sites_policy_decides_over_the_readers_choice(browser, site):
 
 
 def test_deleting_needs_a_confirmation(browser):
-    post(browser, "Still here")
+    post(browser, "Still here", origin=OWN)
 
     response = browser.post("/accounts/profile/", {"action": "delete", "comments": "remove"})
 

@@ -5,10 +5,12 @@ carries its form signals; a banned reader is told why."""
 import gzip
 import re
 from datetime import timedelta
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.db import transaction
 from django.utils import timezone
 
@@ -341,7 +343,10 @@ def test_the_page_form_carries_a_fresh_token_and_a_field_for_bots_only(client):
     assert 0 <= (gate.form_age_seconds(token[1]) or 0) < 5
     trap = re.search(r'<p class="parley-field parley-field-homepage"[^>]*>.*?</p>', html, re.S)
     assert trap, "the homepage field is on the form"
-    assert 'aria-hidden="true"' in trap[0] and "-10000px" in trap[0]
+    # Off screen by the site's stylesheet: the page's policy allows no style attribute.
+    assert 'aria-hidden="true"' in trap[0] and "style=" not in trap[0]
+    css = finders.find("parley/site.css")
+    assert css and re.search(r"\.parley-field-homepage \{[^}]*-10000px", Path(css).read_text())
     assert 'tabindex="-1"' in trap[0] and 'autocomplete="off"' in trap[0]
     assert "Leave this field empty" in trap[0]
 

@@ -80,6 +80,7 @@ def read_thread(request: HttpRequest, query: Query[ThreadQuery]) -> HttpResponse
     summary="Published comments for many pages at once",
 )
 def read_counts(request: HttpRequest, site: str, uri: Query[list[str]]) -> dict:
+    check_read_origin(request, site)
     return {"counts": reads.count_comments(site, uri[:MAX_COUNT_URIS])}
 
 

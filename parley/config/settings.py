@@ -66,8 +66,12 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost: it times, counts and logs what every other middleware does too.
     "parley.core.middleware.RequestMiddleware",
+    # Next, so that every response gets the security headers, whichever layer answered.
+    "parley.core.security.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "parley.embed.middleware.CorsMiddleware",
+    "parley.core.middleware.CrossSiteCookieMiddleware",
     "parley.core.middleware.ApiErrorShapeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
@@ -80,7 +84,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "parley.core.middleware.ParleyErrorMiddleware",
 ]
 
@@ -197,17 +200,57 @@ CSRF_FAILURE_VIEW = "parley.core.views.csrf_failure"
 # A JSON write is small; a larger request is refused before it is parsed (answered 413).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
-SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SAMESITE = "Lax"
-SECURE_CONTENT_TYPE_NOSNIFF = True
-X_FRAME_OPTIONS = "DENY"
-
 # Where browsers open a thread's live stream (set by `parley serve`; see README).
 PARLEY_STREAM_URL = os.environ.get("PARLEY_STREAM_URL", "")
 
 # How many reverse proxies in front of Parley append to X-Forwarded-For (0: none, trust
 # only the connection's address).
 PARLEY_PROXY_COUNT = int(os.environ.get("PARLEY_PROXY_COUNT", "0"))
+if PARLEY_PROXY_COUNT:
+    # The proxy that terminated TLS says so (docs/deploy.md's nginx sets it).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Security headers (Django's SecurityMiddleware and parley.core.security). Readers reach
+# Parley over HTTPS when its public URL says so: then browsers are told to come back only
+# that way, and no cookie of Parley's travels over plain HTTP.
+_PUBLIC_HTTPS = urlsplit(PUBLIC_URL).scheme == "https"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _PUBLIC_HTTPS
+PARLEY_HSTS_SECONDS = 365 * 24 * 3600 if _PUBLIC_HTTPS else 0
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Nothing frames Parley: the widget is a script on the publisher's page, not an iframe.
+X_FRAME_OPTIONS = "DENY"
+PARLEY_PERMISSIONS_POLICY = (
+    "accelerometer=(), browsing-topics=(), camera=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), payment=(), usb=()"
+)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+# The Content-Security-Policy of every page (parley.core.security): scripts and styles only
+# from Parley's own files, never inline, never eval. A view widens it for its response only
+# (allow_in_policy), as the support page does for Stripe's checkout.
+PARLEY_CSP: dict[str, list[str]] = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    # Staff-written articles may show pictures from other hosts (imported posts); readers'
+    # comments never load one (core/markdown.py). data: for the API docs' icons.
+    "img-src": ["'self'", "data:", "https:"],
+    # The live stream may have an address of its own (PARLEY_STREAM_URL).
+    "connect-src": ["'self'", *filter(None, [_origin(PARLEY_STREAM_URL)])],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
 
 # "off" disables every limit (benchmarks seeding thousands of comments).
 PARLEY_RATE_LIMITS_ENABLED = os.environ.get("PARLEY_RATE_LIMITS", "on") != "off"

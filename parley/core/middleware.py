@@ -11,9 +11,9 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from . import metrics
-from .errors import ParleyError, error_response
+from .errors import Forbidden, ParleyError, error_response
 from .logs import request_id, route_of
-from .readers import client_address, client_ip
+from .readers import client_address, client_ip, rides_cookies
 
 access_log = logging.getLogger("parley.access")
 # What a proxy's X-Request-ID may look like (nginx's $request_id is 32 hex digits).
@@ -146,3 +146,22 @@ class ParleyErrorMiddleware:
                 )
             return render(request, "error.html", {"error": exception}, status=exception.status)
         return None
+
+
+class CrossSiteCookieMiddleware:
+    """The API takes no form token (the widget on another site cannot have one), so it is
+    protected by origin instead: a write from another origin that carries Parley's session
+    or reader cookie is refused before any view sees it (CSRF). The widget there names the
+    reader with headers, never with cookies."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.method not in ("GET", "HEAD", "OPTIONS")
+            and request.path.startswith("/api/")
+            and rides_cookies(request)
+        ):
+            return error_response(403, "cross_site", str(Forbidden.default_message))
+        return self.get_response(request)

@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 
 from .ratelimit import enforce_rate_limit
 
+CROSS_SITE_FETCHES = ("cross-site", "same-site")
 READER_COOKIE = "parley_reader"
 READER_HEADER = "HTTP_X_PARLEY_READER"
 SESSION_HEADER = "HTTP_X_PARLEY_SESSION"
@@ -104,6 +105,17 @@ def foreign_origin(request: HttpRequest) -> str | None:
     return origin
 
 
+def rides_cookies(request: HttpRequest) -> bool:
+    """Whether a request from another origin carries the cookies that name a reader: a page
+    there, not the reader, chose to send them (the widget never sends cookies across
+    origins). With no Origin header (older browsers), Sec-Fetch-Site tells where it came from."""
+    if foreign_origin(request) is None and (
+        request.headers.get("Sec-Fetch-Site") not in CROSS_SITE_FETCHES
+    ):
+        return False
+    return READER_COOKIE in request.COOKIES or settings.SESSION_COOKIE_NAME in request.COOKIES
+
+
 def enforce_actor_limits(actor: Actor, action: str, **scopes: str) -> None:
     """Rate-limit `action` per address and per reader (and whatever else `scopes` names)."""
     enforce_rate_limit(action, ip=actor.ip_hash, reader=actor.reader_key, **scopes)
@@ -138,5 +150,6 @@ def remember_reader(request: HttpRequest, response: HttpResponse, actor: Actor) 
             max_age=365 * 24 * 3600,
             httponly=True,
             samesite="Lax",
-            secure=request.is_secure(),
+            # Behind a TLS-terminating proxy the request itself may look like plain HTTP.
+            secure=request.is_secure() or settings.SESSION_COOKIE_SECURE,
         )

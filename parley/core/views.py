@@ -1,11 +1,13 @@
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from .avatars import avatar_svg
+from .errors import error_response
 
 
 @require_GET
@@ -18,12 +20,22 @@ def avatar(request: HttpRequest, digest: str) -> HttpResponse:
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    """A form post without its security cookie (cookies cleared, or blocked): say so in
-    words a reader understands and hand back what they wrote."""
-    message = _(
-        "Your browser did not send this page's security cookie, so the form was not "
-        "accepted. Allow cookies for this site, reload the page and send it again."
-    )
+    """A form post refused for want of its security token: without its cookie (cookies
+    cleared, or blocked), or from another site's page or an outdated one. Say so in words a
+    reader understands and hand back what they wrote; a script (the moderation queue's)
+    asking for JSON gets the API's error shape."""
+    if reason == REASON_NO_CSRF_COOKIE:
+        message = _(
+            "Your browser did not send this page's security cookie, so the form was not "
+            "accepted. Allow cookies for this site, reload the page and send it again."
+        )
+    else:
+        message = _(
+            "This form was not accepted: it was not sent from this site's own page, or the "
+            "page is out of date. Reload the page and send it again."
+        )
+    if "application/json" in request.headers.get("Accept", ""):
+        return error_response(403, "csrf_failed", message)
     return render(
         request,
         "error.html",

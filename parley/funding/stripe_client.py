@@ -2,6 +2,7 @@
 STRIPE_API_BASE). Card data never touches Parley: readers pay on Stripe's page."""
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import stripe
 from django.conf import settings
@@ -19,6 +20,15 @@ def client() -> stripe.StripeClient:
         raise PaymentsUnavailable("Payments are not set up on this site yet.")
     base = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else {}
     return stripe.StripeClient(settings.STRIPE_SECRET_KEY, base_addresses=base)  # type: ignore[arg-type]
+
+
+def checkout_origin() -> str:
+    """Where Stripe's payment page is: the support form's answer redirects there, and a
+    browser checks that redirect against the page's form-action."""
+    if settings.STRIPE_API_BASE:  # the fake Stripe serves its payment page itself
+        base = urlsplit(settings.STRIPE_API_BASE)
+        return f"{base.scheme}://{base.netloc}"
+    return "https://checkout.stripe.com"
 
 
 def create_checkout(params: dict[str, Any], idempotency_key: str) -> Any:

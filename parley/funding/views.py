@@ -15,10 +15,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 from parley.core.compressed import Compressed, serve_compressed
 from parley.core.errors import Conflict, Invalid, ParleyError
 from parley.core.readers import actor_for, remember_reader
+from parley.core.security import allow_in_policy
 
 from .actions import access_campaign, check_checkout
 from .donors import wall_link
 from .models import CURRENCIES, Campaign, Donation, Interval
+from .stripe_client import checkout_origin
 from .templatetags.funding import campaign_bar
 
 # Digits, then "." or "," before one or two final digits: a decimal separator in every
@@ -116,7 +118,9 @@ def _support_page(
         "unplaced": [text for name, text in fields.items() if name not in SUPPORT_FIELDS],
     }
     status = problem.status if problem else (422 if fields else 200)
-    return render(request, "funding/support.html", context, status=status)
+    response = render(request, "funding/support.html", context, status=status)
+    allow_in_policy(response, "form-action", checkout_origin())
+    return response
 
 
 @require_GET

@@ -12,4 +12,5 @@ urlpatterns = [
     path("alerts/", views.moderator_alerts, name="alerts"),
     path("sent/", views.sent_mail, name="sent"),
     path("sent/<int:pk>/", views.sent_message, name="sent-message"),
+    path("sent/<int:pk>/html", views.sent_message_html, name="sent-message-html"),
 ]

@@ -8,15 +8,22 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from parley.core.errors import ParleyError
 from parley.core.readers import actor_for, enforce_actor_limits
+from parley.core.security import CSP_HEADER
 
 from . import subscriptions
 from .models import ModeratorAlerts, OutboundEmail
 from .tokens import BadLink
+
+MAIL_PREVIEW_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'self'; sandbox"
+)
 
 
 def _bad_link(request: HttpRequest, error: BadLink, status: int = 400) -> HttpResponse:
@@ -153,6 +160,18 @@ def sent_message(request: HttpRequest, pk: int) -> HttpResponse:
     row = get_object_or_404(OutboundEmail, pk=pk)
     context = {"row": row, "section": "mail", "sender": settings.DEFAULT_FROM_EMAIL}
     return render(request, "notifications/sent_message.html", context)
+
+
+@staff_member_required
+@xframe_options_sameorigin
+def sent_message_html(request: HttpRequest, pk: int) -> HttpResponse:
+    """The HTML part alone, for the sandboxed frame on the message's page. Mail is styled
+    with style attributes (mail programs drop style sheets), which no page of Parley's may
+    have: this document may have them, and nothing else (no script, no request)."""
+    row = get_object_or_404(OutboundEmail, pk=pk)
+    response = HttpResponse(row.html, content_type="text/html; charset=utf-8")
+    response[CSP_HEADER] = MAIL_PREVIEW_POLICY
+    return response
 
 
 @staff_member_required

@@ -84,9 +84,10 @@ def test_the_bar_shows_on_a_publishers_page_in_its_language(
 
 
 def test_support_opens_parleys_support_page_in_a_new_tab(
-    page: Page, host: HostPage, parley_url: str, campaign: Campaign, monkeypatch
+    page: Page, host: HostPage, parley_url: str, campaign: Campaign, monkeypatch, settings
 ):
     paid = host.serve("/paying", "<!doctype html><title>Pay</title><h1>Stripe</h1>")
+    settings.STRIPE_API_BASE = host.origin  # where this stand-in Stripe takes payments
     monkeypatch.setattr(
         actions,
         "create_checkout",

@@ -140,6 +140,9 @@ function set(el, attrs) {
   for (const [key, value] of Object.entries(attrs)) {
     if (value == null || value === false) continue;
     if (key === "text") el.textContent = value;
+    // Through the CSSOM, which a page's Content-Security-Policy allows; a style attribute
+    // needs 'unsafe-inline' there.
+    else if (key === "style") el.style.cssText = value;
     else el.setAttribute(key, value === true ? "" : value);
   }
   return el;
@@ -149,6 +152,25 @@ function h(tag, attrs = {}, ...children) {
   const el = set(document.createElement(tag), attrs);
   el.append(...children.filter((child) => child != null && child !== false));
   return el;
+}
+
+// Each shadow root gets its styles as a constructed stylesheet, shared by every root that
+// uses the same CSS: unlike a <style> element, a page's Content-Security-Policy allows it
+// without 'unsafe-inline'. Older browsers get the element.
+const sheets = new Map();
+function styled(root, css, ...children) {
+  if (!("adoptedStyleSheets" in root && "replaceSync" in CSSStyleSheet.prototype)) {
+    root.append(h("style", { text: css }), ...children);
+    return root;
+  }
+  if (!sheets.has(css)) {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    sheets.set(css, sheet);
+  }
+  root.adoptedStyleSheets = [sheets.get(css)];
+  root.append(...children);
+  return root;
 }
 
 const button = (label, act, attrs) => h("button", { type: "button", "data-act": act, ...attrs }, label);
@@ -236,7 +258,7 @@ function campaigns() {
           template.innerHTML = html;
           const fresh = template.content.firstElementChild;
           const bar = el.shadowRoot?.lastChild || (el.querySelector(".parley-campaign-figures") && el);
-          if (!bar) return el.attachShadow({ mode: "open" }).append(h("style", { text: PARLEY_CSS }), fresh);
+          if (!bar) return styled(el.attachShadow({ mode: "open" }), PARLEY_CSS, fresh);
           const [was, is] = [bar, fresh].map((b) => b.querySelector(".parley-campaign-figures"));
           const [before, now] = [was, is].map((b) => b.querySelector("progress").getAttribute("aria-valuetext"));
           if (was.outerHTML === is.outerHTML) return;
@@ -282,7 +304,7 @@ function mount(said) {
   let ownComments = []; // the account's comments in this thread: theirs to edit and delete
   const bar = h("div", { class: "p-account" }, h("div")); // "Sign in", or who is signed in
   const byId = (id) => root.getElementById(id);
-  root.append(h("style", { text: PARLEY_CSS }), wrap);
+  styled(root, PARLEY_CSS, wrap);
 
   function announce(message) {
     live.textContent = "";
@@ -388,7 +410,7 @@ function mount(said) {
     const offer = h("div", { style: "position:absolute;z-index:2147483000" });
     const shadow = offer.attachShadow({ mode: "open" });
     const go = button(t("commentOn"), "go");
-    shadow.append(h("style", { text: PROMPT_CSS }), go);
+    styled(shadow, PROMPT_CSS, go);
     const clean = (text) => text.replace(/\s+/g, " ");
     let picked = null;
     let timer;
@@ -459,7 +481,7 @@ function mount(said) {
       if (!floating) {
         floating = h("div", { dir: dir || "ltr" });
         const shadow = floating.attachShadow({ mode: "open" });
-        shadow.append(h("style", { text: PROMPT_CSS }), h("div", { role: "region", "aria-label": say, lang }, h("p", {}, say), button(t("comment"), "go"), button("×", "x", { "aria-label": t("close") })));
+        styled(shadow, PROMPT_CSS, h("div", { role: "region", "aria-label": say, lang }, h("p", {}, say), button(t("comment"), "go"), button("×", "x", { "aria-label": t("close") })));
         shadow.addEventListener("click", (event) => {
           const act = event.target.closest("[data-act]")?.dataset.act;
           if (!act) return;
@@ -812,7 +834,7 @@ function mount(said) {
       // Its text in a shadow root: no part of the article's text, nor of a new quote's context.
       const count = h("span", { class: "parley-passage-count", style: "position:static" });
       const go = button("" + n, "go", { "aria-label": t("count", { n }), style: "font-size:.8em;padding:0 .4em;margin-inline-start:.2em;border-radius:1em" });
-      count.attachShadow({ mode: "open" }).append(h("style", { text: PROMPT_CSS }), go);
+      styled(count.attachShadow({ mode: "open" }), PROMPT_CSS, go);
       go.addEventListener("click", () => {
         const show = () => {
           const li = byId("comment-" + ids[0]);
