@@ -327,11 +327,12 @@ def test_the_widgets_strings_are_its_english_table_in_english():
 def fragment_strings(client: Any, lang: str) -> dict[str, Any]:
     html = client.get(f"/fragments/thread?site=news&uri=/x/&lang={lang}").content.decode()
     script = re.search(
-        r'<script type="application/json" class="parley-strings">(.*?)</script>\n</div>\s*$',
+        r'<script type="application/json" class="parley-strings">(.*?)</script>\n'
+        r'<input type="hidden" name="form_token" value="[^"]+"></div>\s*$',
         html,
         re.S,
     )
-    assert script, "the strings close the .parley-thread root"
+    assert script, "the strings close the .parley-thread root, before the form token"
     assert "<" not in script[1] and ">" not in script[1]
     strings: dict[str, Any] = json.loads(script[1])
     return strings
