@@ -336,6 +336,23 @@ def test_a_deleted_comment_with_replies_stays_as_a_placeholder(client, other_rea
     assert thread["thread"]["count"] == 1
 
 
+def test_a_deleted_comment_read_alone_shows_nothing_of_it_even_to_its_author(
+    client, other_reader
+):
+    SiteFactory.create()
+    posted = new_comment(client, body="my home address").json()
+    url = f"/api/v1/comments/{posted['comment']['id']}"
+    client.delete(url, **bearer(posted["edit_token"]))
+
+    for reader, headers in ((other_reader, {}), (client, bearer(posted["edit_token"]))):
+        response = reader.get(url, **headers)
+        assert response.status_code == 200
+        gone = response.json()
+        assert (gone["status"], gone["html"], gone["author"]["name"]) == ("deleted", "", "")
+        assert not gone.get("body")
+        assert b"home address" not in response.content
+
+
 def test_staff_delete_without_a_token(client, admin_user, other_reader):
     SiteFactory.create()
     posted = new_comment(other_reader).json()

@@ -284,9 +284,13 @@ def _status_json(node: Node) -> str:
     return c.status
 
 
+# Taken back by its author or a moderator: never served again, in a thread or alone.
+GONE = (Comment.Status.DELETED, Comment.Status.REJECTED)
+
+
 def comment_json(node: Node) -> dict[str, Any]:
     c = node.comment
-    deleted = node.is_placeholder
+    deleted = node.is_placeholder or c.status in GONE
     return {
         "id": c.pk,
         "parent": c.parent_id,
