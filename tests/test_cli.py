@@ -126,3 +126,16 @@ def test_staff_allow_an_origin_in_the_admin_one_per_line(client, admin_user):
     assert site.origins == ["https://www.blog.example", "http://127.0.0.2:8150"]
     assert site.domains == ["blog.example", "www.blog.example"]
     assert "is not an origin" in bad.content.decode()
+
+
+def test_parley_site_alone_or_with_help_says_how_to_add_one(tmp_path):
+    env = {**os.environ, "PARLEY_DATA_DIR": str(tmp_path)}
+    run = [sys.executable, "-m", "parley", "site"]
+
+    asked = subprocess.run([*run, "--help"], env=env, capture_output=True, text=True)
+    bare = subprocess.run(run, env=env, capture_output=True, text=True)
+
+    assert asked.returncode == 0
+    assert bare.returncode == 2
+    for result in (asked, bare):
+        assert "parley site add NAME --domain D" in result.stdout
