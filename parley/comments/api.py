@@ -62,8 +62,7 @@ def cached_response(request: HttpRequest, body: Compressed, content_type: str) -
 def read_thread(request: HttpRequest, query: Query[ThreadQuery]) -> HttpResponse:
     check_read_origin(request, query.site)
     page = reads.PageQuery(query.sort, query.limit, query.cursor, query.filter == "inline")
-    reader = reads.held_reader(request, query.site, query.uri)
-    shared = None if reader else reads.shared_page(request, query.site, query.uri)
+    reader, shared = reads.page_for(request, query.site, query.uri)
     body = reads.thread_json_body(query.site, query.uri, page, reader)
     response = cached_response(request, body, "application/json")
     if shared:
@@ -118,9 +117,9 @@ def read_comment(
     actor = actor_for(request)
     comment = access_comment(actor, comment_id)
     data = reads.single_comment_json(comment)
-    token = _bearer(authorization)
     if comment.status in reads.GONE:
         return data  # its text is gone for its author too
+    token = _bearer(authorization)
     if token:
         verify_edit_token(comment, token)
         data["body"] = comment.body

@@ -25,7 +25,6 @@ from django.http.cookie import parse_cookie
 
 from parley.core.compressed import Compressed
 from parley.core.middleware import observe_outside_django
-from parley.core.readers import READER_COOKIE, READER_HEADER, SESSION_HEADER
 
 from . import reads
 
@@ -48,8 +47,7 @@ class _Offer:
 
 @dataclass(frozen=True)
 class _Entry:
-    shared: reads.SharedPage
-    body: Callable[[], Compressed]
+    offered: _Offer
     status: str
     headers: list[tuple[str, str]]  # without Content-Length
     gzip: bool
@@ -62,7 +60,7 @@ def offer(request: HttpRequest, shared: reads.SharedPage, body: Callable[[], Com
     request.META[_ENVIRON_KEY] = _Offer(shared, body)
 
 
-def _memo_key(environ: dict[str, Any]) -> tuple[str, ...]:
+def _memo_key(environ: dict[str, Any], cookies: dict[str, str]) -> tuple[str, ...]:
     return (
         environ.get("PATH_INFO", ""),
         environ.get("QUERY_STRING", ""),
@@ -71,23 +69,18 @@ def _memo_key(environ: dict[str, Any]) -> tuple[str, ...]:
         environ.get("HTTP_X_FORWARDED_PROTO", ""),
         environ.get("HTTP_ORIGIN", ""),
         environ.get("HTTP_ACCEPT_LANGUAGE", ""),
-        environ.get("HTTP_COOKIE", "") and _language_cookie(environ),
+        cookies.get(settings.LANGUAGE_COOKIE_NAME, ""),
         "gzip" if "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "") else "",
     )
 
 
-def _language_cookie(environ: dict[str, Any]) -> str:
-    return parse_cookie(environ["HTTP_COOKIE"]).get(settings.LANGUAGE_COOKIE_NAME, "")
-
-
-def _wants_shared_page(environ: dict[str, Any], held: frozenset[str] | None) -> bool:
+def _wants_shared_page(
+    environ: dict[str, Any], cookies: dict[str, str], held: frozenset[str] | None
+) -> bool:
     """Whether the shared page is this requester's (see reads.held_reader)."""
     if held is not None and not held:
         return True
-    cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
-    token = environ.get(READER_HEADER) or cookies.get(READER_COOKIE)
-    session = settings.SESSION_COOKIE_NAME in cookies or SESSION_HEADER in environ
-    return reads.shared_page_is_theirs(held, token, session)
+    return reads.shared_page_is_theirs(held, *reads.credentials(environ, cookies))
 
 
 class HotReads:
@@ -102,9 +95,10 @@ class HotReads:
         if environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") not in PATHS:
             return self.app(environ, start_response)
         started = time.perf_counter()
-        key = _memo_key(environ)
+        cookies = parse_cookie(environ["HTTP_COOKIE"]) if "HTTP_COOKIE" in environ else {}
+        key = _memo_key(environ, cookies)
         entry = self._memo.get(key)
-        if entry is not None and self._fresh(entry, environ):
+        if entry is not None and self._fresh(entry, environ, cookies):
             answer = self._answer(entry, environ, start_response)
             # In /metrics and the access log as Django's answers are (PATHS are their routes).
             status = int(entry.status[:3]) if answer else 304
@@ -112,18 +106,18 @@ class HotReads:
             return answer
         return self._through_django(key, environ, start_response)
 
-    def _fresh(self, entry: _Entry, environ: dict[str, Any]) -> bool:
-        shared = entry.shared
+    def _fresh(self, entry: _Entry, environ: dict[str, Any], cookies: dict[str, str]) -> bool:
+        shared = entry.offered.shared
         return (
             entry.expires > time.monotonic()
             and reads.recent_generation(shared.gen_key, RECHECK_SECONDS) == shared.generation
-            and _wants_shared_page(environ, shared.held)
+            and _wants_shared_page(environ, cookies, shared.held)
         )
 
     def _answer(
         self, entry: _Entry, environ: dict[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
-        body = entry.body()
+        body = entry.offered.body()
         if environ.get("HTTP_IF_NONE_MATCH") == body.etag:
             unchanged = [
                 (name, value)
@@ -154,8 +148,7 @@ class HotReads:
             and not any(name.lower() == "set-cookie" for name, _value in headers)
         ):
             entry = _Entry(
-                shared=offered.shared,
-                body=offered.body,
+                offered=offered,
                 status=answered["status"],
                 headers=[(n, v) for n, v in headers if n.lower() != "content-length"],
                 gzip=any(

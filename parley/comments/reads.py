@@ -14,7 +14,7 @@ import binascii
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import astuple, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
@@ -466,7 +466,12 @@ def held_reader(request: HttpRequest, site_name: str, uri: str) -> str | None:
     token, session = _credentials(request)
     if not token and not session:  # a first visit: nothing written here yet
         return None
-    held = held_readers(site_name, uri)
+    return _own_page_key(request, held_readers(site_name, uri), token, session)
+
+
+def _own_page_key(
+    request: HttpRequest, held: frozenset[str], token: str | None, session: bool
+) -> str | None:
     if shared_page_is_theirs(held, token, session):
         return None
     key = reader_key_from_token(token) if token else None
@@ -479,9 +484,14 @@ def held_reader(request: HttpRequest, site_name: str, uri: str) -> str | None:
 
 
 def _credentials(request: HttpRequest) -> tuple[str | None, bool]:
-    """The reader token the request carries, and whether it carries a session."""
-    token = request.META.get(READER_HEADER) or request.COOKIES.get(READER_COOKIE)
-    session = settings.SESSION_COOKIE_NAME in request.COOKIES or SESSION_HEADER in request.META
+    return credentials(request.META, request.COOKIES)
+
+
+def credentials(meta: Mapping[str, Any], cookies: Mapping[str, str]) -> tuple[str | None, bool]:
+    """The reader token a request carries, and whether it carries a session, from its WSGI
+    environ (`request.META`) and cookies."""
+    token = meta.get(READER_HEADER) or cookies.get(READER_COOKIE)
+    session = settings.SESSION_COOKIE_NAME in cookies or SESSION_HEADER in meta
     return token, session
 
 
@@ -512,13 +522,20 @@ class SharedPage:
     held: frozenset[str] | None
 
 
-def shared_page(request: HttpRequest, site_name: str, uri: str) -> SharedPage:
-    """Taken before the page is built: a write in between makes it stale, never wrong."""
+def page_for(
+    request: HttpRequest, site_name: str, uri: str
+) -> tuple[str | None, SharedPage | None]:
+    """Whose page of the thread a request gets: `(reader, None)` for a reader with a page of
+    their own (see held_reader), else `(None, the SharedPage)`. The generation is taken
+    before the page is built: a write in between makes the page stale, never wrong."""
     gen_key = _generation_key(site_name, uri)
     generation = _generation(gen_key)
     token, session = _credentials(request)
-    held = held_readers(site_name, uri) if token or session else None
-    return SharedPage(gen_key, generation, held)
+    if not token and not session:
+        return None, SharedPage(gen_key, generation, None)
+    held = held_readers(site_name, uri)
+    reader = _own_page_key(request, held, token, session)
+    return reader, None if reader else SharedPage(gen_key, generation, held)
 
 
 _render_locks: dict[str, threading.Lock] = {}

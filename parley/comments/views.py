@@ -46,11 +46,11 @@ def thread_fragment_view(request: HttpRequest) -> HttpResponse:
         language = translation.get_language()
     with translation.override(language):
         check_read_origin(request, site)  # its refusal, too, in the page's language
-        reader = reads.held_reader(request, site, uri)
-        shared = None if reader else reads.shared_page(request, site, uri)
+        reader, shared = reads.page_for(request, site, uri)
         fragment = thread_fragment(site, uri, thread_options(request), reader)
-    # The token is minted per response, outside the cached part: a cached token would tell
-    # how long ago the thread was rendered, not how long the reader's form was open.
+
+    # The token goes into each response (one per second), outside the cached part: a cached
+    # token would tell how long ago the thread was rendered, not how long the form was open.
     def with_fresh_token() -> Compressed:
         return fragment.with_inserted(form_token_input())
 
