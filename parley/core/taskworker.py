@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -65,18 +66,26 @@ def requeue_orphans() -> int:
     return requeued
 
 
-def run_in_background(name: str, stop: threading.Event) -> threading.Thread:
-    interval = settings.PARLEY_TASK_LEASE_SECONDS / 4
+def keep_alive(name: str) -> None:
+    """What a worker does every quarter lease: say it is alive, take over the dead's tasks."""
+    beat(name)
+    requeue_orphans()
+
+
+def run_every(
+    seconds: float, job: Callable[[], None], name: str, stop: threading.Event
+) -> threading.Thread:
+    """`job()` every `seconds` in a thread of its own until `stop` is set, on a fresh database
+    connection each time; a failure is logged and the job tried again next time."""
 
     def loop() -> None:
-        while not stop.wait(interval):
+        while not stop.wait(seconds):
             close_old_connections()
             try:
-                beat(name)
-                requeue_orphans()
+                job()
             except Exception:
-                logger.exception("task worker heartbeat failed; trying again")
+                logger.exception("%s failed; trying again", name)
 
-    thread = threading.Thread(target=loop, name="parley-heartbeat", daemon=True)
+    thread = threading.Thread(target=loop, name=name, daemon=True)
     thread.start()
     return thread

@@ -2,18 +2,12 @@
 holds that is due (a message whose task was lost in a crash, a retry) and write the daily
 digests. Every worker runs this; the work itself is safe to start twice."""
 
-import logging
-import threading
-
-from django.db import close_old_connections
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from .delivery import due
 from .digests import due_items
 from .models import OutboundEmail
-
-logger = logging.getLogger(__name__)
 
 INTERVAL_SECONDS = 15
 
@@ -30,17 +24,3 @@ def tick() -> None:
         deliver_outbox.enqueue()
     if due_items(timezone.now()).exists() and not _waiting(send_daily_digests.module_path):
         send_daily_digests.enqueue()
-
-
-def run_in_background(stop: threading.Event) -> threading.Thread:
-    def loop() -> None:
-        while not stop.wait(INTERVAL_SECONDS):
-            close_old_connections()
-            try:
-                tick()
-            except Exception:
-                logger.exception("notification schedule failed; trying again")
-
-    thread = threading.Thread(target=loop, name="parley-schedule", daemon=True)
-    thread.start()
-    return thread
