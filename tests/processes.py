@@ -2,9 +2,12 @@
 database."""
 
 import contextlib
+import os
+import signal
 import socket
+import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from urllib.parse import quote
 
 from django.conf import settings
@@ -44,3 +47,19 @@ def wait_for_port(port: int, seconds: float = 15) -> None:
             return
         time.sleep(0.1)
     raise RuntimeError(f"nothing listens on {port}")
+
+
+def stop_groups(processes: Iterable[subprocess.Popen[bytes] | None], seconds: float = 20) -> None:
+    """Stop processes started with `start_new_session=True`, their children with them:
+    SIGTERM, then SIGKILL for a group that has not ended after `seconds`."""
+    started = [process for process in processes if process is not None]
+    for process in started:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in started:
+        try:
+            process.wait(seconds)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)

@@ -43,7 +43,13 @@ from parley.moderation.models import Assessment, Policy
 from parley.notifications.models import DigestItem, OutboundEmail
 from tests.factories import SiteFactory
 from tests.mail import Mailbox, start_smtp_server
-from tests.processes import database_url, free_port_pair, wait_for_port, wait_until
+from tests.processes import (
+    database_url,
+    free_port_pair,
+    stop_groups,
+    wait_for_port,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -175,16 +181,7 @@ class Deployment:
         return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in self.tmp.glob("*.log"))
 
     def stop(self) -> None:
-        for process in (self.serve, self.worker):
-            if process is not None and process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in (self.serve, self.worker):
-            if process is not None:
-                try:
-                    process.wait(20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait(5)
+        stop_groups([self.serve, self.worker])
 
 
 def running_a_task(pid: int) -> bool:

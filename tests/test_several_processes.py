@@ -9,7 +9,6 @@ import contextlib
 import json
 import os
 import random
-import signal
 import socket
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from django.db import connection
 
 from parley.moderation.models import Policy
 from tests.factories import SiteFactory
-from tests.processes import database_url, free_port_pair
+from tests.processes import database_url, free_port_pair, stop_groups
 
 # Transactional: the servers must see what a test writes, and each test leaves nothing behind.
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -116,11 +115,7 @@ def servers(django_db_setup, tmp_path_factory) -> Iterator[Servers]:
             [data_dir / "metrics" / f"{socket.gethostname()}-{port}" for port in ports],
         )
     finally:
-        for process in processes:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            process.wait(timeout=20)
+        stop_groups(processes)
 
 
 def _wait_until_ready(url: str) -> None:

@@ -1,9 +1,7 @@
 """Two readers on two app servers that share PostgreSQL and Redis: one posts, the other sees
 the comment arrive live, as happens when a site grows to several app processes."""
 
-import contextlib
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.processes import free_port_pair, wait_for_port
+from tests.processes import free_port_pair, stop_groups, wait_for_port
 
 from .hostpage import HostPage, article_html
 
@@ -61,11 +59,7 @@ def two_servers(host: HostPage, tmp_path) -> Iterator[tuple[str, str]]:
             urls.append(f"http://127.0.0.1:{port}")
         yield urls[0], urls[1]
     finally:
-        for server in servers:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(server.pid, signal.SIGTERM)
-        for server in servers:
-            server.wait(timeout=15)
+        stop_groups(servers, 15)
         subprocess.run([*psql, f"DROP DATABASE IF EXISTS {DATABASE}"], check=False)
 
 
