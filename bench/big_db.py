@@ -57,6 +57,7 @@ from thread_read import (  # bench/ is on the path when run as a script
     Processes,
     Server,
     bench_cases,
+    clean_up,
     fmt_ms,
     log,
     make_body,
@@ -722,11 +723,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\ninterrupted", file=sys.stderr)
         return 130
     finally:
-        procs.stop_all()
-        if args.keep_tmp:
-            log(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        clean_up(procs, tmp, args.keep_tmp)
 
 
 if __name__ == "__main__":

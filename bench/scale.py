@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -41,6 +40,7 @@ from thread_read import (  # bench/ is on the path when run as a script
     Case,
     Processes,
     bench_cases,
+    clean_up,
     describe_thread,
     fail_cases,
     fmt_ms,
@@ -249,16 +249,11 @@ def main(argv: list[str] | None = None) -> int:
         print("\ninterrupted", file=sys.stderr)
         return 130
     finally:
-        signal.alarm(0)
-        procs.stop_all()
+        clean_up(procs, tmp, args.keep_tmp)
         if len(layouts) > 1:
             subprocess.run(["psql", "-h", HOST, "-U", "postgres", "-qc",
                             f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)"],
                            check=False, stdin=subprocess.DEVNULL)
-        if args.keep_tmp:
-            log(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -393,6 +393,16 @@ class Processes:
         self.procs.clear()
 
 
+def clean_up(procs: Processes, tmp: Path, keep_tmp: bool) -> None:
+    """The end of every bench run, however it ended: no alarm, no server, no temp dir."""
+    signal.alarm(0)
+    procs.stop_all()
+    if keep_tmp:
+        log(f"kept {tmp}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def wait_ready(server: Server, probe: str, timeout: float = READY_TIMEOUT) -> None:
     deadline = time.monotonic() + timeout
     last = ""
@@ -1426,12 +1436,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\ninterrupted", file=sys.stderr)
         return 130
     finally:
-        signal.alarm(0)
-        procs.stop_all()
-        if args.keep_tmp:
-            log(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        clean_up(procs, tmp, args.keep_tmp)
 
 
 if __name__ == "__main__":
